@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.metrics import accuracy_score, precision_score, recall_score
+
+from utils.data import make_motif_task
+from utils.models import build_bilstm_classifier
+from utils.training import classification_metrics, compare, mean_ci, run_seeds, train_and_evaluate
+
+
+def test_metrics_agree_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 5, 300), rng.integers(0, 5, 300)
+    m = classification_metrics(y_true, y_pred, 5)
+    assert m["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert m["MAR"] == pytest.approx(recall_score(y_true, y_pred, average="macro"))
+    assert m["MAP"] == pytest.approx(precision_score(y_true, y_pred, average="macro"))
+
+
+def test_metrics_count_a_never_predicted_class_as_zero_precision():
+    m = classification_metrics(np.array([0, 1, 2, 2]), np.array([0, 1, 1, 1]), 3)
+    assert m["MAP"] == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert m["MAR"] == pytest.approx((1 + 1 + 0) / 3)
+
+
+@pytest.mark.parametrize("y_true, y_pred, message", [
+    ([0, 1], [0], "has 2 labels"),
+    ([0, 5], [0, 1], "0..2"),
+    ([[0, 1]], [[0, 1]], "rank 1"),
+    ([], [], "no labels"),
+    ([0.0, 1.0], [0, 1], "integer"),
+])
+def test_metrics_reject_bad_labels(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        classification_metrics(np.array(y_true), np.array(y_pred), 3)
+
+
+def test_mean_ci_matches_the_t_interval():
+    values = [0.95, 0.97, 0.96, 0.99]
+    mean, low, high = mean_ci(values)
+    half = stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
+    assert mean == pytest.approx(0.9675)
+    assert (low, high) == pytest.approx((mean - half, mean + half))
+    # hand-checked case: n=2, values 0 and 2 -> mean 1, half-width t(0.975, 1) * sqrt(2) / sqrt(2) = 12.706
+    assert mean_ci([0.0, 2.0])[2] == pytest.approx(1 + 12.7062, abs=1e-3)
+
+
+def test_mean_ci_interval_covers_the_true_mean_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    hits = [low <= 0 <= high for low, high in (mean_ci(rng.normal(0, 1, 3))[1:] for _ in range(4000))]
+    assert 0.94 < np.mean(hits) < 0.96
+
+
+@pytest.mark.parametrize("values", [[0.9], [0.9, np.nan], [[0.9, 0.8]]])
+def test_mean_ci_rejects_bad_input(values):
+    with pytest.raises(ValueError):
+        mean_ci(values)
+
+
+@pytest.fixture(scope="module")
+def tiny_task():
+    return make_motif_task(96, 48, min_len=12, max_len=20, motif_len=4, snr=3.0, seed=0)
+
+
+def test_training_is_deterministic_on_cpu(tiny_task):
+    build = lambda d: build_bilstm_classifier(d, "average", units=8)
+    a = train_and_evaluate(build, tiny_task, seed=3, epochs=2)
+    b = train_and_evaluate(build, tiny_task, seed=3, epochs=2)
+    np.testing.assert_array_equal(a.y_pred, b.y_pred)
+    assert a.history["loss"] == b.history["loss"]
+
+
+def test_run_seeds_summarises_with_an_interval(tiny_task):
+    result = run_seeds("avg", lambda d: build_bilstm_classifier(d, "average", units=8), tiny_task,
+                       seeds=(0, 1), epochs=1)
+    assert list(result.table["seed"]) == [0, 1]
+    table = compare(result)
+    mean, low, high = mean_ci(result.table["accuracy"])
+    assert table.loc["avg", "accuracy"] == pytest.approx(mean)
+    assert table.loc["avg", "accuracy 95% CI"] == f"[{low:.3f}, {high:.3f}]"
+    with pytest.raises(ValueError, match="at least 2 distinct seeds"):
+        run_seeds("x", None, tiny_task, seeds=(0,))
+
+
+def test_training_rejects_bad_data(tiny_task):
+    from dataclasses import replace
+    broken = replace(tiny_task, train=replace(tiny_task.train, y=tiny_task.train.y + 10))
+    with pytest.raises(ValueError, match="labels must lie"):
+        train_and_evaluate(lambda d: build_bilstm_classifier(d), broken, epochs=1)

@@ -1,0 +1,5 @@
+"""Self-check helpers for the lessons' exercises, one module per lesson (``lesson01`` ...).
+
+Each ``check_...`` function prints what is right or wrong and returns True or False; it never
+raises on a wrong answer, so an unfinished exercise does not stop the notebook.
+"""

@@ -1,0 +1,131 @@
+"""Plots: learning curves, confusion matrices, attention heatmaps and sequence views."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from sklearn.metrics import confusion_matrix
+
+
+def _finite(name: str, array) -> np.ndarray:
+    array = np.asarray(array, dtype=float)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def plot_learning_curves(histories: dict, metric: str = "loss", ax=None):
+    """Train (solid) and monitored test (dashed) curves of one metric, one colour per model.
+
+    ``histories`` maps a label to a Keras ``History.history`` dict (or a list of them, one per seed).
+    """
+    if not histories:
+        raise ValueError("histories is empty")
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    for colour, (label, hist) in zip(sns.color_palette(n_colors=len(histories)), histories.items()):
+        for i, h in enumerate(hist if isinstance(hist, list) else [hist]):
+            if metric not in h:
+                raise ValueError(f"{label}: history has no {metric!r}; it has {sorted(h)}")
+            epochs = np.arange(1, len(h[metric]) + 1)
+            ax.plot(epochs, _finite(metric, h[metric]), color=colour, label=f"{label} train" if i == 0 else None)
+            if f"val_{metric}" in h:
+                ax.plot(epochs, _finite(metric, h[f"val_{metric}"]), color=colour, ls="--",
+                        label=f"{label} test (monitored only)" if i == 0 else None)
+    ax.set(xlabel="epoch", ylabel=metric)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names, normalize: str | None = "true", ax=None, title=None):
+    """Confusion matrix from scikit-learn, drawn as a seaborn heatmap (rows: true class)."""
+    n = len(class_names)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be rank-1 and equal in shape, got {y_true.shape}, {y_pred.shape}")
+    if y_true.size == 0 or min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= n:
+        raise ValueError(f"labels must lie in 0..{n - 1}")
+    cm = confusion_matrix(y_true, y_pred, labels=range(n), normalize=normalize)
+    ax = ax or plt.subplots(figsize=(0.55 * n + 2.5, 0.5 * n + 2))[1]
+    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False, ax=ax,
+                xticklabels=class_names, yticklabels=class_names, vmin=0, annot_kws={"fontsize": 7})
+    ax.set(xlabel="predicted", ylabel="true", title=title or "")
+    return ax
+
+
+def plot_attention_heatmaps(weights, titles=None, query_label: str = "query", key_label: str = "key",
+                            query_ticks=None, key_ticks=None, ncols: int = 4, cmap: str = "Reds"):
+    """Query x key attention maps, in the style of d2l's ``show_heatmaps``.
+
+    ``weights``: (queries, keys) for one map or (maps, queries, keys) for a grid of maps.
+    """
+    w = _finite("weights", weights)
+    if w.ndim == 2:
+        w = w[None]
+    if w.ndim != 3:
+        raise ValueError(f"weights must be (queries, keys) or (maps, queries, keys), got shape {w.shape}")
+    if titles is not None and len(titles) != len(w):
+        raise ValueError(f"{len(titles)} titles for {len(w)} maps")
+    ncols = min(ncols, len(w))
+    nrows = int(np.ceil(len(w) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False, sharey=True)
+    vmax = float(w.max()) or 1.0
+    for i, ax in enumerate(axes.flat):
+        if i >= len(w):
+            ax.axis("off")
+            continue
+        image = ax.imshow(w[i], cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
+        ax.set_xlabel(key_label)
+        if i % ncols == 0:
+            ax.set_ylabel(query_label)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+        if key_ticks is not None:
+            ax.set_xticks(range(len(key_ticks)), key_ticks, fontsize=7)
+        if query_ticks is not None:
+            ax.set_yticks(range(len(query_ticks)), query_ticks, fontsize=7)
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    return fig
+
+
+def plot_weights_over_time(sequence, weights, length: int | None = None, motif: tuple[int, int] | None = None,
+                           ax=None, title: str | None = None):
+    """Attention weights (bars) drawn over the input sequence's channels (lines).
+
+    ``motif`` = (start, stop) shades the true evidence, when it is known.
+    """
+    x, w = _finite("sequence", sequence), _finite("weights", weights)
+    if x.ndim != 2 or w.ndim != 1 or len(w) != len(x):
+        raise ValueError(f"need sequence (T, F) and weights (T,), got {x.shape} and {w.shape}")
+    length = len(x) if length is None else int(length)
+    ax = ax or plt.subplots(figsize=(8, 3))[1]
+    steps = np.arange(length)
+    ax.plot(steps, x[:length], color="0.75", lw=0.8)
+    ax.set(xlabel="time step", ylabel="input", title=title or "")
+    if motif is not None:
+        ax.axvspan(motif[0] - 0.5, motif[1] - 0.5, color="gold", alpha=0.35, label="true motif")
+        ax.legend(loc="upper left", fontsize=8)
+    twin = ax.twinx()
+    twin.bar(steps, w[:length], color="tab:red", alpha=0.7, width=1.0)
+    twin.set_ylabel("attention weight", color="tab:red")
+    twin.set_ylim(0, max(float(w[:length].max()) * 1.1, 1e-6))
+    return ax
+
+
+def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str = ""):
+    """A few sequences, one panel each, with the padded tail shaded."""
+    if n < 1 or len(part) < n:
+        raise ValueError(f"need 1 <= n <= {len(part)}, got {n}")
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.6), sharey=True)
+    for i, ax in enumerate(np.atleast_1d(axes)):
+        length = int(part.lengths[i])
+        ax.plot(part.X[i, :, :channels], lw=1)
+        ax.axvspan(length - 0.5, part.X.shape[1] - 0.5, color="0.85", label="padding")
+        ax.set(title=f"{class_names[part.y[i]]}, length {length}", xlabel="time step")
+        if part.motif_start is not None:
+            ax.axvline(part.motif_start[i], color="k", ls=":", lw=1)
+    np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

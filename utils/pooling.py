@@ -1,0 +1,135 @@
+"""Attention pooling: a learned query turns a sequence of states into one vector (Lesson 03).
+
+``AttentionPooling`` scores every step with ``v^T tanh(W h_t + b)`` (Bahdanau et al. 2015; the
+context vector ``u_w`` of Yang et al. 2016), takes a masked softmax over time and returns the
+weighted sum of the states. The builders put it, or keras-self-attention's ``SeqWeightedAttention``,
+on top of the lesson 01 BiLSTM.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .data import Dataset
+
+
+def masked_softmax(scores, mask=None):
+    """Softmax over the last axis that gives masked-out positions exactly 0.
+
+    ``mask`` is boolean (True on real steps) and broadcastable to ``scores``. A row with no real
+    step gets all-zero weights (and so pools to a zero vector) instead of NaN.
+    """
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    mask = ops.cast(mask, "bool")
+    # subtract the largest *real* score so exp() cannot overflow, then zero the padding exactly
+    largest = ops.max(ops.where(mask, scores, ops.full_like(scores, -np.inf)), axis=-1, keepdims=True)
+    largest = ops.where(ops.isfinite(largest), largest, ops.zeros_like(largest))
+    exps = ops.where(mask, ops.exp(scores - largest), ops.zeros_like(scores))
+    total = ops.sum(exps, axis=-1, keepdims=True)
+    return exps / ops.maximum(total, keras.backend.epsilon())
+
+
+@keras.saving.register_keras_serializable(package="course")
+class AttentionPooling(layers.Layer):
+    """Pool (batch, time, features) to (batch, features) with a learned query.
+
+    ``score_t = v^T tanh(W h_t + b)``; ``weights = masked softmax(scores)`` over time;
+    output ``sum_t weights_t h_t``. ``units`` is the size of the hidden scoring layer (default: the
+    feature size). With ``return_weights=True`` the layer returns ``[pooled, weights]``.
+    """
+
+    def __init__(self, units: int | None = None, return_weights: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if units is not None and (not isinstance(units, (int, np.integer)) or units < 1):
+            raise ValueError(f"units must be a positive integer or None, got {units!r}")
+        self.units = None if units is None else int(units)
+        self.return_weights = bool(return_weights)
+        self.supports_masking = True
+
+    @staticmethod
+    def _check_rank(shape) -> None:
+        if len(shape) != 3:
+            raise ValueError("AttentionPooling expects a rank-3 input (batch, time, features), "
+                             f"got shape {tuple(shape)}")
+
+    def build(self, input_shape):
+        self._check_rank(input_shape)
+        if input_shape[-1] is None:
+            raise ValueError("AttentionPooling needs a known feature size (last axis)")
+        features = int(input_shape[-1])
+        units = self.units or features
+        self.W = self.add_weight(name="W", shape=(features, units), initializer="glorot_uniform")
+        self.b = self.add_weight(name="b", shape=(units,), initializer="zeros")
+        self.v = self.add_weight(name="v", shape=(units,), initializer="glorot_uniform")  # the learned query
+
+    def call(self, inputs, mask=None):
+        self._check_rank(inputs.shape)
+        scores = ops.tensordot(ops.tanh(ops.matmul(inputs, self.W) + self.b), self.v, axes=1)  # (batch, time)
+        weights = masked_softmax(scores, mask)
+        pooled = ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+        return [pooled, weights] if self.return_weights else pooled
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
+        pooled = (input_shape[0], input_shape[2])
+        return [pooled, (input_shape[0], input_shape[1])] if self.return_weights else pooled
+
+    def compute_mask(self, inputs, mask=None):
+        return [None, None] if self.return_weights else None
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "return_weights": self.return_weights}
+
+
+def _bilstm_states(data: Dataset, units: int, dropout: float):
+    """``Input -> Masking -> BiLSTM(return_sequences)``, as in lesson 01's classifier."""
+    if units < 1 or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"need units >= 1 and 0 <= dropout < 1, got {units}, {dropout}")
+    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
+    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
+    states = layers.Bidirectional(layers.LSTM(units, dropout=dropout, return_sequences=True), name="bilstm")(x)
+    return inputs, states
+
+
+def build_attention_pooling_classifier(data: Dataset, units: int = 64, attention_units: int | None = None,
+                                       dropout: float = 0.0) -> keras.Model:
+    """``Masking -> BiLSTM -> AttentionPooling -> softmax`` (uncompiled)."""
+    inputs, states = _bilstm_states(data, units, dropout)
+    pooled = AttentionPooling(attention_units, name="attention_pooling")(states)
+    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(pooled)
+    return keras.Model(inputs, outputs, name="bilstm_attention_pooling")
+
+
+def build_seq_weighted_attention_classifier(data: Dataset, units: int = 64, dropout: float = 0.0) -> keras.Model:
+    """``Masking -> BiLSTM -> SeqWeightedAttention -> softmax`` (keras-self-attention; uncompiled).
+
+    Load a saved copy with ``custom_objects=SeqWeightedAttention.get_custom_objects()``.
+    """
+    from keras_self_attention import SeqWeightedAttention
+
+    inputs, states = _bilstm_states(data, units, dropout)
+    pooled = SeqWeightedAttention(name="seq_weighted_attention")(states)
+    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(pooled)
+    return keras.Model(inputs, outputs, name="bilstm_seq_weighted_attention")
+
+
+def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
+    """A model from ``model``'s input to the weights of its pooling layer ``layer_name``, shape (batch, time).
+
+    Works for ``AttentionPooling`` and ``SeqWeightedAttention``: the layer is re-applied with its
+    trained variables and ``return_weights``/``return_attention`` switched on.
+    """
+    layer = model.get_layer(layer_name)
+    states = layer.input
+    config = layer.get_config()
+    if isinstance(layer, AttentionPooling):
+        twin = AttentionPooling.from_config({**config, "return_weights": True, "name": f"{layer_name}_weights"})
+    elif type(layer).__name__ == "SeqWeightedAttention":
+        twin = type(layer).from_config({**config, "return_attention": True, "name": f"{layer_name}_weights"})
+    else:
+        raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")
+    _, weights = twin(states)
+    twin.set_weights(layer.get_weights())
+    return keras.Model(model.inputs, weights, name=f"{model.name}_weights")

@@ -1,0 +1,142 @@
+"""Training and evaluation: metrics, one seeded run, and the multi-seed comparison."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import accuracy_score, precision_score, recall_score
+
+from .data import Dataset, validate_sequences
+from .runtime import set_seed
+
+
+def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
+    """Accuracy, macro recall (MAR) and macro precision (MAP), computed by scikit-learn."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_pred.ndim != 1:
+        raise ValueError(f"labels must be rank 1, got shapes {y_true.shape} and {y_pred.shape}")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+    if len(y_true) == 0:
+        raise ValueError("no labels to score")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+        if y.min() < 0 or y.max() >= n_classes:
+            raise ValueError(f"{name} labels must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
+    labels = list(range(n_classes))
+    return {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "MAR": recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "MAP": precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+    }
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the two-sided Student-t confidence interval: (mean, low, high)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"need at least 2 values for an interval, got {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values contain NaN or inf")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    mean = values.mean()
+    half = stats.t.ppf((1 + confidence) / 2, df=len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(mean), float(mean - half), float(mean + half)
+
+
+@dataclass
+class RunResult:
+    """One trained model: its test metrics, train accuracy, history, predictions and timings."""
+
+    seed: int
+    metrics: dict[str, float]
+    train_accuracy: float
+    history: dict[str, list[float]]
+    y_pred: np.ndarray
+    seconds: float
+    n_params: int
+    model: object = field(repr=False, default=None)
+
+
+def predict_labels(model, X, batch_size: int = 256) -> np.ndarray:
+    """Arg-max class predictions."""
+    return np.argmax(model.predict(X, batch_size=batch_size, verbose=0), axis=-1).astype(np.int32)
+
+
+def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: int = 40,
+                       batch_size: int = 32, learning_rate: float = 3e-3, verbose: int = 0) -> RunResult:
+    """Seed, build ``build(data)``, train on ``data.train`` with a fixed epoch budget, score on test.
+
+    The test split is never used to choose anything: no early stopping, no checkpoint picking.
+    Loss is sparse categorical cross-entropy, the right loss for integer multi-class labels.
+    """
+    import keras
+
+    for part in (data.train, data.test):
+        validate_sequences(part.X, part.y, data.n_classes, part.lengths)
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    keras.backend.clear_session()
+    set_seed(seed)
+    model = build(data)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(data.train.X, data.train.y, epochs=epochs, batch_size=batch_size,
+                        validation_data=(data.test.X, data.test.y), shuffle=True, verbose=verbose)
+    seconds = time.perf_counter() - start
+    y_pred = predict_labels(model, data.test.X)
+    train_acc = float(np.mean(predict_labels(model, data.train.X) == data.train.y))
+    return RunResult(seed, classification_metrics(data.test.y, y_pred, data.n_classes), train_acc,
+                     history.history, y_pred, seconds, model.count_params(), model)
+
+
+@dataclass
+class SeedComparison:
+    """Per-seed results of one model and their summary."""
+
+    name: str
+    runs: list[RunResult]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per seed."""
+        return pd.DataFrame([{"model": self.name, "seed": r.seed, **r.metrics,
+                              "train accuracy": r.train_accuracy, "seconds": r.seconds} for r in self.runs])
+
+    def summary(self, confidence: float = 0.95) -> dict:
+        """Mean and 95% t-interval of each metric."""
+        row = {"model": self.name, "seeds": len(self.runs)}
+        for metric in ("accuracy", "MAR", "MAP", "train accuracy"):
+            mean, low, high = mean_ci(self.table[metric], confidence)
+            row[metric] = mean
+            row[f"{metric} 95% CI"] = f"[{low:.3f}, {high:.3f}]"
+        row["params"] = self.runs[0].n_params
+        row["seconds/run"] = float(self.table["seconds"].mean())
+        return row
+
+
+def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
+              **train_kwargs) -> SeedComparison:
+    """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval)."""
+    seeds = list(seeds)
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
+    runs = []
+    for seed in seeds:
+        run = train_and_evaluate(build, data, seed=seed, **train_kwargs)
+        if not keep_models:
+            run.model = None
+        runs.append(run)
+    return SeedComparison(name, runs)
+
+
+def compare(*comparisons: SeedComparison) -> pd.DataFrame:
+    """One summary row per model: mean and 95% interval over seeds."""
+    return pd.DataFrame([c.summary() for c in comparisons]).set_index("model")
