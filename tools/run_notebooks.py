@@ -4,7 +4,7 @@ Usage: python tools/run_notebooks.py [NOTEBOOK ...]   (default: every notebooks/
 
 Each notebook runs in a fresh kernel from notebooks/, with COURSE_FAST removed from the
 environment. Its metadata records the mode and the seconds taken; notebooks/run_times.json
-collects the times, and the header line "Run time" and the README course map are refreshed.
+collects the times, and the header line "Run time" and the README course map row are refreshed.
 """
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = NOTEBOOKS / "run_times.json"
+README = ROOT / "README.md"
 RUN_TIME_LINE = re.compile(r"\*\*Run time:\*\*[^\n]*")
+MAP_TIME = re.compile(r"(about \d+ min|\d+ s|not yet measured)")
 
 
 def run(path: Path) -> float:
@@ -43,12 +45,22 @@ def run(path: Path) -> float:
     return seconds
 
 
+def update_readme(name: str, seconds: float) -> None:
+    """Refresh the run-time cell of the notebook's row in the README's course map."""
+    lines = README.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("|") and f"notebooks/{name})" in line:
+            lines[i] = MAP_TIME.sub(f"{seconds:.0f} s", line, count=1)
+    README.write_text("".join(lines))
+
+
 def main(paths: list[Path]) -> None:
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     for path in paths:
         seconds = run(path)
         times[path.name] = round(seconds, 1)
         TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+        update_readme(path.name, seconds)
         print(f"{path.name}: {seconds:.0f} s", flush=True)
 
 
