@@ -67,5 +67,8 @@ def test_weights_over_time_checks_lengths():
 def test_plot_sequences_rejects_too_many_panels():
     task = make_motif_task(3, 2, min_len=10, max_len=12, motif_len=3)
     plot_sequences(task.train, task.class_names, n=3)
-    with pytest.raises(ValueError):
+    plot_sequences(task.train, task.class_names, indices=[2, 0])
+    with pytest.raises(ValueError, match="indices"):
         plot_sequences(task.train, task.class_names, n=4)
+    with pytest.raises(ValueError, match="indices"):
+        plot_sequences(task.train, task.class_names, indices=[])

@@ -113,19 +113,20 @@ def plot_weights_over_time(sequence, weights, length: int | None = None, motif: 
     return ax
 
 
-def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str = ""):
-    """A few sequences, one panel each, with the padded tail shaded."""
-    if n < 1 or len(part) < n:
-        raise ValueError(f"need 1 <= n <= {len(part)}, got {n}")
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.6), sharey=True)
-    for i, ax in enumerate(np.atleast_1d(axes)):
+def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str = "", indices=None):
+    """A few sequences (the first ``n``, or ``indices``), one panel each, with the padded tail shaded."""
+    indices = list(range(n)) if indices is None else [int(i) for i in indices]
+    if not indices or min(indices) < 0 or max(indices) >= len(part):
+        raise ValueError(f"need 1 or more sequence indices in 0..{len(part) - 1}, got {indices}")
+    fig, axes = plt.subplots(1, len(indices), figsize=(3.2 * len(indices), 2.6), sharey=True, squeeze=False)
+    for ax, i in zip(axes[0], indices):
         length = int(part.lengths[i])
         ax.plot(part.X[i, :, :channels], lw=1)
         ax.axvspan(length - 0.5, part.X.shape[1] - 0.5, color="0.85", label="padding")
         ax.set(title=f"{class_names[part.y[i]]}, length {length}", xlabel="time step")
         if part.motif_start is not None:
             ax.axvline(part.motif_start[i], color="k", ls=":", lw=1)
-    np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)
+    axes[0, 0].legend(loc="lower left", fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -1,9 +1,11 @@
 """Runtime: fast mode, seeding and the environment report."""
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
+import sys
 
 import numpy as np
 
@@ -70,11 +72,28 @@ def colab_url(notebook_path: str, branch: str = "main") -> str:
     return f"{COLAB_BASE}{repo}/blob/{branch}/{notebook_path}"
 
 
-def setup_notebook(seed: int = 0) -> None:
-    """The lessons' setup: quiet TensorFlow's Python logs, seed everything, set the plot theme, report."""
-    import seaborn as sns
-    import tensorflow as tf
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ start-up chatter written straight to file descriptor 2 (TensorFlow's import logs)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
+
+def setup_notebook(seed: int = 0) -> None:
+    """The lessons' setup: import TensorFlow quietly, seed everything, set the plot theme, report."""
+    import seaborn as sns
+
+    with _quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device discovery logs its own CUDA probing
     tf.get_logger().setLevel("ERROR")
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")
