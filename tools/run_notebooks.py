@@ -39,7 +39,7 @@ def run(path: Path) -> float:
         if cell.cell_type == "markdown" and RUN_TIME_LINE.search(cell.source):
             cell.source = RUN_TIME_LINE.sub(
                 f"**Run time:** about {minutes} min on a {os.cpu_count()}-core laptop CPU (measured by "
-                "`make notebooks`); a GPU changes little for models this small.", cell.source, count=1)
+                "`make notebooks`). GPU: not measured by us.", cell.source, count=1)
             break
     nbformat.write(nb, path)
     return seconds

@@ -76,6 +76,7 @@ def plot_attention_heatmaps(weights, titles=None, query_label: str = "query", ke
             ax.axis("off")
             continue
         image = ax.imshow(w[i], cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
+        ax.grid(False)
         ax.set_xlabel(key_label)
         if i % ncols == 0:
             ax.set_ylabel(query_label)
