@@ -37,9 +37,10 @@ def check_compile(model: keras.Model, n_classes: int) -> bool:
         problems.append(f"The output has {units} units; a {n_classes}-class classifier needs {n_classes}.")
     loss = _loss_name(model.loss)
     if "binary" in loss:
-        problems.append(f"loss={loss!r} treats each of the {n_classes} outputs as its own yes/no question. "
-                        "With it, Keras' 'accuracy' becomes binary accuracy, which a model scores "
-                        f"{(n_classes - 1) / n_classes:.0%} on by answering 'no' everywhere. Use "
+        problems.append(f"loss={loss!r} scores each of the {n_classes} outputs as its own yes/no question, "
+                        "but a softmax makes the classes compete. (Keras before TensorFlow 2.2 then also "
+                        "reported binary accuracy as 'accuracy', which a model scores "
+                        f"{(n_classes - 1) / n_classes:.0%} on by answering 'no' everywhere.) Use "
                         "'sparse_categorical_crossentropy' for integer labels.")
     elif loss not in CATEGORICAL:
         problems.append(f"loss={loss!r}: a softmax classifier wants 'sparse_categorical_crossentropy' "
