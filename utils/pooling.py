@@ -122,7 +122,7 @@ def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
     trained variables and ``return_weights``/``return_attention`` switched on.
     """
     layer = model.get_layer(layer_name)
-    states = layer.input
+    states, mask = layer.input if isinstance(layer.input, (list, tuple)) else (layer.input, None)  # Keras lists a mask as an input
     config = layer.get_config()
     if isinstance(layer, AttentionPooling):
         twin = AttentionPooling.from_config({**config, "return_weights": True, "name": f"{layer_name}_weights"})
@@ -130,6 +130,6 @@ def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
         twin = type(layer).from_config({**config, "return_attention": True, "name": f"{layer_name}_weights"})
     else:
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")
-    _, weights = twin(states)
+    _, weights = twin(states, mask=mask)
     twin.set_weights(layer.get_weights())
     return keras.Model(model.inputs, weights, name=f"{model.name}_weights")

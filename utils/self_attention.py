@@ -7,6 +7,7 @@ so real time steps still attend to padded ones. ``MaskedSeqSelfAttention`` is a 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 from keras_self_attention import SeqSelfAttention, SeqWeightedAttention
 from tensorflow.keras import backend as K
@@ -24,6 +25,11 @@ class MaskedSeqSelfAttention(SeqSelfAttention):
     Every query (real or padded) attends only to real keys. Without a mask, or with no padding, the
     computation is the original's. The attention regulariser counts real query pairs only.
     """
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects rank-3 input (batch, time, features), got shape {tuple(input_shape)}")
+        super().build(input_shape)
 
     def call(self, inputs, mask=None, **kwargs):
         input_len = K.shape(inputs)[1]
@@ -101,7 +107,7 @@ def build_self_attention_classifier(data: Dataset, placement: str = "after", res
         attended = attention_cls(name="self_attention", **attention_kwargs)(x)
         return layers.Add(name="residual")([x, attended]) if residual else attended
 
-    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
+    inputs = keras.Input(shape=(None, data.n_features), name="sequence")  # any padded length
     x = layers.Masking(mask_value=0.0, name="masking")(inputs)
     if placement == "before":
         x = attend(x)
@@ -117,10 +123,11 @@ def build_self_attention_classifier(data: Dataset, placement: str = "after", res
     return keras.Model(inputs, outputs, name=name)
 
 
-def attention_model(model: keras.Model, layer_name: str = "self_attention") -> keras.Model:
+def attention_model(model: keras.Model, layer_name: str = "self_attention", **overrides) -> keras.Model:
     """A model from the classifier's input to the named attention layer's weights (batch, T, T).
 
-    Rebuilds the layer with ``return_attention=True`` and shares its trained weights.
+    Rebuilds the layer with ``return_attention=True`` and shares its trained weights. ``overrides``
+    change the rebuilt layer's configuration (e.g. ``attention_activation="sigmoid"``) with the same weights.
     """
     try:
         layer = model.get_layer(layer_name)
@@ -128,10 +135,31 @@ def attention_model(model: keras.Model, layer_name: str = "self_attention") -> k
         raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}") from error
     if not isinstance(layer, SeqSelfAttention):
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not a SeqSelfAttention")
-    config = {**layer.get_config(), "return_attention": True, "name": f"{layer_name}_weights"}
+    config = {**layer.get_config(), **overrides, "return_attention": True, "name": f"{layer_name}_weights"}
     twin = type(layer).from_config(config)
     source = layer.input  # [sequence, mask] when the layer was called on a masked tensor
     sequence, mask = (source[0], source[1]) if isinstance(source, (list, tuple)) else (source, None)
     _, weights = twin(sequence, mask=mask)
     twin.set_weights(layer.get_weights())
     return keras.Model(model.inputs, weights, name=f"{model.name}_attention")
+
+
+def attention_on_padding(weights, lengths) -> np.ndarray:
+    """Per sequence: the mean attention weight that its real queries give to padded keys.
+
+    ``weights`` (N, T, T) from a self-attention layer (query x key), ``lengths`` (N,) true lengths.
+    """
+    w = np.asarray(weights, dtype=float)
+    lengths = np.asarray(lengths)
+    if w.ndim != 3 or w.shape[1] != w.shape[2]:
+        raise ValueError(f"weights must be (batch, T, T) query x key maps, got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("weights contain NaN or inf")
+    if lengths.shape != (w.shape[0],) or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be {w.shape[0]} integers, got shape {lengths.shape} and dtype {lengths.dtype}")
+    if np.any(lengths < 1) or np.any(lengths > w.shape[1]):
+        raise ValueError(f"lengths must lie in 1..{w.shape[1]} (a length of 0 is an all-padding sequence)")
+    steps = np.arange(w.shape[1])
+    real = steps[None, :] < lengths[:, None]  # (N, T)
+    on_padding = (w * ~real[:, None, :]).sum(axis=2)  # (N, queries)
+    return (on_padding * real).sum(axis=1) / lengths

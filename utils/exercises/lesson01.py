@@ -6,16 +6,9 @@ import numpy as np
 
 from ..data import Dataset
 from ..models import cudnn_problems, lstm_layers
+from . import report
 
 CATEGORICAL = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
-
-
-def _report(problems: list[str], success: str) -> bool:
-    for problem in problems:
-        print("✗", problem)
-    if not problems:
-        print("✓", success)
-    return not problems
 
 
 def _loss_name(loss) -> str:
@@ -30,7 +23,7 @@ def check_compile(model: keras.Model, n_classes: int) -> bool:
     if not isinstance(model, keras.Model):
         raise ValueError(f"expected a keras.Model, got {type(model).__name__}")
     if getattr(model, "loss", None) is None:
-        return _report(["The model is not compiled yet: call model.compile(...)."], "")
+        return report(["The model is not compiled yet: call model.compile(...)."], "")
     problems = []
     units = model.outputs[0].shape[-1]
     if units != n_classes:
@@ -45,18 +38,18 @@ def check_compile(model: keras.Model, n_classes: int) -> bool:
     elif loss not in CATEGORICAL:
         problems.append(f"loss={loss!r}: a softmax classifier wants 'sparse_categorical_crossentropy' "
                         "(integer labels) or 'categorical_crossentropy' (one-hot labels).")
-    return _report(problems, f"{loss} with a {n_classes}-way softmax: the loss and the accuracy now mean what they say.")
+    return report(problems, f"{loss} with a {n_classes}-way softmax: the loss and the accuracy now mean what they say.")
 
 
 def check_cudnn_ready(model: keras.Model) -> bool:
     """Can every LSTM in the model use the fused cuDNN kernel on a GPU?"""
     lstms = lstm_layers(model)
     if not lstms:
-        return _report(["The model has no LSTM layer."], "")
+        return report(["The model has no LSTM layer."], "")
     problems = [f"{lstm.name}: {p}" for lstm in lstms for p in cudnn_problems(lstm)]
     if problems:
         problems.append("Move the regularisation to `dropout=` (inputs) or a Dropout layer between the LSTMs.")
-    return _report(problems, f"All {len(lstms)} LSTM directions are cuDNN-eligible.")
+    return report(problems, f"All {len(lstms)} LSTM directions are cuDNN-eligible.")
 
 
 def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> bool:
@@ -69,11 +62,11 @@ def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> 
             padded, unpadded = flexible(x[None]), flexible(x[None, :length])
             gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
     except Exception as err:  # a layer that needs a fixed length, such as Flatten + Dense
-        return _report([f"The model only accepts exactly {data.max_len} steps ({type(err).__name__}). "
+        return report([f"The model only accepts exactly {data.max_len} steps ({type(err).__name__}). "
                         "A layer such as Flatten ties weights to absolute positions and drops the mask; "
                         "pool over time instead (e.g. GlobalAveragePooling1D)."], "")
     if gap > 1e-5:
-        return _report([f"Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak "
+        return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak "
                         "into the prediction. Start with Masking(mask_value=0.0) and use only mask-aware "
                         "layers after it (Keras warns when a layer destroys the mask)."], "")
-    return _report([], "Padding does not change the prediction: the mask reaches the read-out.")
+    return report([], "Padding does not change the prediction: the mask reaches the read-out.")

@@ -4,15 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..attention import causal_mask, masked_softmax
-
-
-def _report(problems: list[str], success: str) -> bool:
-    if problems:
-        for problem in problems:
-            print("✗", problem)
-        return False
-    print("✓", success)
-    return True
+from . import report
 
 
 def check_masked_softmax(fn) -> bool:
@@ -47,14 +39,14 @@ def check_masked_softmax(fn) -> bool:
             problems.append(f"{name}: rows sum to {np.round(got.sum(-1), 3)}, not 1")
         elif not np.allclose(got, masked_softmax(scores, mask), atol=1e-6):
             problems.append(f"{name}: the weights differ from a masked softmax")
-    return _report(problems, "masked softmax: exact zeros on padding, rows sum to 1, stable for large scores")
+    return report(problems, "masked softmax: exact zeros on padding, rows sum to 1, stable for large scores")
 
 
 def check_causal_weights(weights) -> bool:
     """The predicted weights of causal self-attention over 4 steps whose scores are all equal."""
     expected = masked_softmax(np.zeros((4, 4)), causal_mask(4))
     if weights is None:
-        return _report(["you have not filled in the matrix yet"], "")
+        return report(["you have not filled in the matrix yet"], "")
     w = np.asarray(weights, dtype=float)
     problems = []
     if w.shape != (4, 4):
@@ -67,4 +59,4 @@ def check_causal_weights(weights) -> bool:
             problems.append(f"rows sum to {np.round(w.sum(-1), 3)}; softmax weights of each query sum to 1")
         elif not np.allclose(w, expected, atol=1e-2):
             problems.append("the allowed keys should share each row equally: equal scores give equal weights")
-    return _report(problems, "right: query i spreads its weight equally over keys 0..i")
+    return report(problems, "right: query i spreads its weight equally over keys 0..i")

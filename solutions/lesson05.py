@@ -1,0 +1,32 @@
+# Solutions for lesson 05. Load into a notebook cell with: %load ../solutions/lesson05.py
+import keras
+from keras import layers
+
+from utils.self_attention import MaskedSeqSelfAttention
+
+
+def residual_before_lstm(data, units=16):
+    """Exercise 5.1: seed 001's residual, written with layers.Add so the mask reaches the LSTM and the pooling."""
+    inputs = keras.Input((data.max_len, data.n_features))
+    x = layers.Masking(mask_value=0.0)(inputs)
+    attended = MaskedSeqSelfAttention(attention_type="multiplicative")(x)
+    x = layers.Add()([x, attended])          # not `x + attended`: that op drops the mask
+    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True))(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    outputs = layers.Dense(data.n_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def pre_ln(x, sublayer):
+    """Exercise 5.2: normalise the sub-layer's input, add the raw x."""
+    return layers.Add()([x, sublayer(layers.LayerNormalization()(x))])
+
+
+def accuracy_ceiling(label_noise):
+    """Exercise 5.3: a perfect motif finder is right exactly when the label was not replaced."""
+    return 1.0 - label_noise
+
+
+# check_residual_model(residual_before_lstm(jv), jv)
+# check_pre_ln(pre_ln)
+# check_ceiling(accuracy_ceiling(NOISY_LABELS), NOISY_LABELS)

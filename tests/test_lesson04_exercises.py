@@ -1,0 +1,91 @@
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+from keras_self_attention import SeqSelfAttention
+
+from conftest import ROOT
+from utils.data import make_motif_task
+from utils.exercises import lesson04
+
+
+@pytest.fixture(scope="module")
+def solutions():
+    spec = importlib.util.spec_from_file_location("solutions_lesson04", ROOT / "solutions" / "lesson04.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def task():
+    return make_motif_task(16, 8, min_len=4, max_len=10, motif_len=3, seed=0)
+
+
+def test_masked_weights_solution_passes(solutions):
+    assert lesson04.check_masked_attention_weights(solutions.masked_attention_weights)
+
+
+def test_masked_weights_wrong_answers_fail(capsys):
+    def unmasked(scores, length):
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def penalty_only_on_padded_pairs(scores, length):  # the 0.51.0 bug
+        real = np.arange(len(scores)) < length
+        both_padded = ~real[:, None] & ~real[None, :]
+        return unmasked(scores - 1e4 * both_padded, length)
+
+    for wrong in (unmasked, penalty_only_on_padded_pairs, lambda s, n: None, lambda s, n: 1 / 0):
+        assert not lesson04.check_masked_attention_weights(wrong)
+    assert "exactly 0" in capsys.readouterr().out
+
+
+def test_parameter_count_solution_passes(solutions):
+    assert lesson04.check_parameter_count(solutions.parameter_count)
+
+
+def test_parameter_count_wrong_answers_fail(capsys):
+    def units_matter_for_multiplicative(features, units, kind, add_bias, att_bias):
+        return 2 * features * units + 2 * units + 1
+
+    assert not lesson04.check_parameter_count(units_matter_for_multiplicative)
+    assert not lesson04.check_parameter_count(lambda *args: None)
+    assert "the layer has" in capsys.readouterr().out
+
+
+def test_sequence_classifier_solution_passes(solutions, task):
+    assert lesson04.check_sequence_classifier(solutions.build_sequence_classifier, task)
+
+
+def test_seed_003_model_fails(task, capsys):
+    def seed_003(data):  # Dense on the attended sequence: one prediction per time step
+        inputs = keras.Input((data.max_len, data.n_features))
+        x = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(inputs)
+        x = SeqSelfAttention()(x)
+        return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(x))
+
+    def flatten(data):  # one distribution per sequence, but Flatten drops the mask
+        inputs = keras.Input((data.max_len, data.n_features))
+        x = layers.Masking()(inputs)
+        x = SeqSelfAttention()(layers.Bidirectional(layers.LSTM(4, return_sequences=True))(x))
+        return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(layers.Flatten()(x)))
+
+    assert not lesson04.check_sequence_classifier(seed_003, task)
+    assert "pool over time" in capsys.readouterr().out
+    assert not lesson04.check_sequence_classifier(flatten, task)
+    assert "padding" in capsys.readouterr().out
+    assert not lesson04.check_sequence_classifier(lambda data: None, task)
+
+
+def test_unfixed_layer_fails_padding_check(task, capsys):
+    def plain_layer(data):  # pooled and masked, but SeqSelfAttention 0.51.0 attends to padding
+        inputs = keras.Input((data.max_len, data.n_features))
+        x = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(layers.Masking()(inputs))
+        x = layers.GlobalAveragePooling1D()(SeqSelfAttention()(x))
+        return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(x))
+
+    assert not lesson04.check_sequence_classifier(plain_layer, task)
+    assert "MaskedSeqSelfAttention" in capsys.readouterr().out

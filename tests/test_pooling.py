@@ -1,0 +1,146 @@
+import keras
+import numpy as np
+import pytest
+from keras_self_attention import SeqWeightedAttention
+
+from utils.data import make_motif_task
+from utils.models import cudnn_problems, lstm_layers
+from utils.pooling import (AttentionPooling, attention_weights_model, build_attention_pooling_classifier,
+                           build_seq_weighted_attention_classifier, masked_softmax)
+
+
+@pytest.fixture(scope="module")
+def task():
+    return make_motif_task(16, 8, min_len=6, max_len=12, motif_len=3, seed=0)
+
+
+def _states_and_mask(seed=0, batch=3, time=7, features=5):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, time, features)).astype(np.float32)
+    lengths = np.array([7, 4, 1])[:batch]
+    mask = np.arange(time)[None, :] < lengths[:, None]
+    return x, mask
+
+
+def test_padding_gets_exactly_zero_weight_and_real_steps_sum_to_one():
+    x, mask = _states_and_mask()
+    x[~mask] = 1e4  # huge values on padding must not matter
+    layer = AttentionPooling(return_weights=True)
+    _, weights = layer(x, mask=mask)
+    weights = keras.ops.convert_to_numpy(weights)
+    assert np.all(weights[~mask] == 0.0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
+    assert np.all(weights[mask] > 0)
+
+
+def test_output_matches_the_formula_and_ignores_padding_values():
+    x, mask = _states_and_mask()
+    layer = AttentionPooling(units=3, return_weights=True)
+    pooled, weights = (keras.ops.convert_to_numpy(t) for t in layer(x, mask=mask))
+    W, b, v = (keras.ops.convert_to_numpy(w) for w in (layer.W, layer.b, layer.v))
+    scores = np.tanh(x @ W + b) @ v
+    for i in range(len(x)):
+        real = mask[i]
+        expected = np.exp(scores[i, real] - scores[i, real].max())
+        expected /= expected.sum()
+        np.testing.assert_allclose(weights[i, real], expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(pooled[i], expected @ x[i, real], rtol=1e-5, atol=1e-6)
+    changed = x.copy()
+    changed[~mask] = -7.0
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(changed, mask=mask)[0]), pooled, atol=1e-6)
+
+
+def test_without_mask_every_step_counts():
+    x, _ = _states_and_mask()
+    _, weights = AttentionPooling(return_weights=True)(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_masked_softmax_is_exact_stable_and_safe_on_empty_rows():
+    scores = np.array([[1000.0, 999.0, 5.0], [1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32)
+    mask = np.array([[True, True, False], [True, False, False], [False, False, False]])
+    w = keras.ops.convert_to_numpy(masked_softmax(scores, mask))
+    assert np.all(np.isfinite(w))
+    np.testing.assert_allclose(w[0, :2], np.exp([0, -1]) / np.exp([0, -1]).sum(), rtol=1e-6)
+    assert w[0, 2] == 0.0 and np.array_equal(w[1], [1.0, 0.0, 0.0]) and np.all(w[2] == 0.0)
+
+
+def test_model_padding_weight_is_zero_for_both_pooling_layers(task):
+    for build, name in ((build_attention_pooling_classifier, "attention_pooling"),
+                        (build_seq_weighted_attention_classifier, "seq_weighted_attention")):
+        model = build(task, units=4)
+        weights = attention_weights_model(model, name).predict(task.test.X, verbose=0)
+        assert weights.shape == task.test.X.shape[:2]
+        assert np.all(weights[~task.test.mask] == 0.0), name
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_more_padding_does_not_change_the_prediction(task):
+    model = build_attention_pooling_classifier(task, units=4)
+    inputs = keras.Input((None, task.n_features))
+    flexible = keras.Model(inputs, model(inputs))
+    x = task.test.X[:2]
+    longer = np.concatenate([x, np.zeros((2, 9, task.n_features), np.float32)], axis=1)
+    np.testing.assert_allclose(flexible.predict(x, verbose=0), flexible.predict(longer, verbose=0), atol=1e-6)
+
+
+def test_keras_round_trip_gives_identical_predictions(task, tmp_path):
+    model = build_attention_pooling_classifier(task, units=4, attention_units=6)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(task.train.X, task.train.y, epochs=1, verbose=0)  # move the weights away from their initial values
+    path = tmp_path / "pooling.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)  # no custom_objects: the layer is registered
+    assert isinstance(loaded.get_layer("attention_pooling"), AttentionPooling)
+    assert loaded.get_layer("attention_pooling").units == 6
+    np.testing.assert_array_equal(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0))
+
+
+def test_seq_weighted_attention_model_round_trip(task, tmp_path):
+    model = build_seq_weighted_attention_classifier(task, units=4)
+    path = tmp_path / "swa.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, custom_objects=SeqWeightedAttention.get_custom_objects())
+    np.testing.assert_array_equal(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0))
+
+
+def test_config_round_trip():
+    layer = AttentionPooling(units=5, return_weights=True, name="p")
+    clone = AttentionPooling.from_config(layer.get_config())
+    assert (clone.units, clone.return_weights, clone.name) == (5, True, "p")
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (2, 3, 4, 5)])
+def test_rank_other_than_3_is_rejected(shape):
+    with pytest.raises(ValueError, match="rank-3"):
+        AttentionPooling()(keras.Input(shape[1:]))
+    with pytest.raises(ValueError, match="rank-3"):
+        AttentionPooling()(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("units", [0, -2, 2.5])
+def test_bad_units_are_rejected(units):
+    with pytest.raises(ValueError, match="units"):
+        AttentionPooling(units=units)
+
+
+@pytest.mark.parametrize("build", [build_attention_pooling_classifier, build_seq_weighted_attention_classifier])
+def test_builders_give_probabilities_and_keep_the_fast_lstm(task, build):
+    model = build(task, units=4)
+    probs = model.predict(task.test.X, verbose=0)
+    assert probs.shape == (len(task.test), task.n_classes)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert all(cudnn_problems(lstm) == [] for lstm in lstm_layers(model))
+
+
+@pytest.mark.parametrize("kwargs", [{"units": 0}, {"dropout": 1.0}])
+@pytest.mark.parametrize("build", [build_attention_pooling_classifier, build_seq_weighted_attention_classifier])
+def test_builders_reject_bad_arguments(task, build, kwargs):
+    with pytest.raises(ValueError):
+        build(task, **kwargs)
+
+
+def test_weights_model_rejects_a_layer_that_is_not_attention(task):
+    model = build_attention_pooling_classifier(task, units=4)
+    with pytest.raises(ValueError, match="not an attention pooling layer"):
+        attention_weights_model(model, "classifier")

@@ -1,0 +1,178 @@
+"""Residual blocks: residual sub-layers, post-LN / pre-LN Transformer encoder blocks, and classifiers.
+
+Every block keeps the Keras mask, so padded time steps are never attended to and the final
+masked average ignores them.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+from keras.src.backend import get_keras_mask, set_keras_mask
+
+from .data import Dataset
+
+NORMS = ("post", "pre", "none")
+ATTENTIONS = ("mha", "seq_self")
+FRONTS = ("bilstm", "dense")
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+@keras.saving.register_keras_serializable(package="course")
+class MaskKeepingMultiHeadAttention(layers.MultiHeadAttention):
+    """``keras.layers.MultiHeadAttention`` that leaves the mask on its input tensors in place.
+
+    Keras 3.15's layer deletes the mask of ``query``/``value``/``key`` while it runs. In
+    ``Add()([x, attention(x, x)])`` the residual then sees an unmasked ``x``, ``Add`` drops the mask,
+    and every later layer (the next block, the masked average) treats padding as real steps.
+    """
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
+        inputs = [t for t in (query, value, key) if t is not None]
+        masks = [get_keras_mask(t) for t in inputs]
+        outputs = super().call(query, value, key, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
+                               attention_mask=attention_mask, return_attention_scores=return_attention_scores,
+                               training=training, use_causal_mask=use_causal_mask)
+        for tensor, mask in zip(inputs, masks):
+            if mask is not None:
+                set_keras_mask(tensor, mask)
+        return outputs
+
+
+def residual_sublayer(x, sublayer, residual: bool = True, norm: str = "post", name: str = "sublayer"):
+    """Wrap ``sublayer`` (a function tensor -> tensor of the same width) in a residual and a LayerNorm.
+
+    ``norm="post"``: LN(x + f(x)) (Vaswani et al. 2017); ``"pre"``: x + f(LN(x)) (Xiong et al. 2020);
+    ``"none"``: x + f(x). With ``residual=False`` the ``x +`` is dropped and the rest is kept.
+    """
+    _check_choice("norm", norm, NORMS)
+    h = sublayer(layers.LayerNormalization(name=f"{name}_pre_norm")(x) if norm == "pre" else x)
+    if h.shape[-1] != x.shape[-1]:
+        raise ValueError(f"{name}: a residual needs equal widths, got input {x.shape[-1]} and output {h.shape[-1]}")
+    if residual:
+        h = layers.Add(name=f"{name}_residual")([x, h])
+    if norm == "post":
+        h = layers.LayerNormalization(name=f"{name}_post_norm")(h)
+    return h
+
+
+def attention_sublayer(attention: str = "mha", heads: int = 4, dropout: float = 0.0, name: str = "attention"):
+    """Self-attention as a function tensor -> tensor of the same width (padded keys get zero weight).
+
+    ``"mha"``: ``keras.layers.MultiHeadAttention`` (as :class:`MaskKeepingMultiHeadAttention`) with
+    ``heads`` heads of width d / heads.
+    ``"seq_self"``: lesson 04's ``MaskedSeqSelfAttention`` (one multiplicative head, no value projection).
+    """
+    _check_choice("attention", attention, ATTENTIONS)
+    if heads < 1 or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"need heads >= 1 and 0 <= dropout < 1, got {heads}, {dropout}")
+
+    def apply(x):
+        width = x.shape[-1]
+        if attention == "mha":
+            if width % heads:
+                raise ValueError(f"width {width} is not divisible by {heads} heads")
+            mha = MaskKeepingMultiHeadAttention(heads, key_dim=width // heads, dropout=dropout, name=name)
+            out, _scores = mha(x, x, return_attention_scores=True)
+            return out
+        from .self_attention import MaskedSeqSelfAttention  # lesson 04
+
+        out, _weights = MaskedSeqSelfAttention(attention_type="multiplicative", return_attention=True,
+                                               name=name)(x)
+        return layers.Dropout(dropout, name=f"{name}_dropout")(out) if dropout else out
+
+    return apply
+
+
+def feed_forward_sublayer(ff_units: int, dropout: float = 0.0, name: str = "ffn"):
+    """The position-wise feed-forward network: Dense(ff_units, relu) -> Dense(d), the same on every step."""
+    if ff_units < 1:
+        raise ValueError(f"ff_units must be >= 1, got {ff_units}")
+
+    def apply(x):
+        h = layers.Dense(ff_units, activation="relu", name=f"{name}_hidden")(x)
+        if dropout:
+            h = layers.Dropout(dropout, name=f"{name}_dropout")(h)
+        return layers.Dense(x.shape[-1], name=f"{name}_out")(h)
+
+    return apply
+
+
+def encoder_block(x, attention: str = "mha", heads: int = 4, ff_units: int | None = None, dropout: float = 0.0,
+                  residual: bool = True, norm: str = "post", name: str = "block1"):
+    """A Transformer encoder block: attention + residual + LN, then feed-forward + residual + LN.
+
+    ``ff_units=0`` leaves out the feed-forward half (a residual self-attention block only).
+    """
+    x = residual_sublayer(x, attention_sublayer(attention, heads, dropout, name=f"{name}_attention"),
+                          residual, norm, name=f"{name}_attention")
+    ff_units = 2 * x.shape[-1] if ff_units is None else ff_units
+    if ff_units:
+        x = residual_sublayer(x, feed_forward_sublayer(ff_units, dropout, name=f"{name}_ffn"),
+                              residual, norm, name=f"{name}_ffn")
+    return x
+
+
+def build_encoder_classifier(data: Dataset, front: str = "bilstm", units: int = 32, depth: int = 1,
+                             attention: str = "mha", heads: int = 4, ff_units: int | None = None,
+                             dropout: float = 0.0, residual: bool = True, norm: str = "post",
+                             input_noise: float = 0.0) -> keras.Model:
+    """``Masking -> front -> depth x encoder block -> masked average -> softmax``.
+
+    ``front="bilstm"``: a BiLSTM with ``units`` per direction (width 2 * units);
+    ``front="dense"``: a per-step Dense projection to width ``units`` (attention only, no recurrence).
+    A pre-LN stack ends with one more LayerNorm, as in Xiong et al. 2020. ``dropout`` acts on the
+    attention (its weights for ``"mha"``, its output for ``"seq_self"``), the feed-forward hidden layer
+    and the pooled vector; ``input_noise`` adds
+    Gaussian noise of that standard deviation to the inputs while training (a regulariser).
+    """
+    _check_choice("front", front, FRONTS)
+    _check_choice("norm", norm, NORMS)
+    _check_choice("attention", attention, ATTENTIONS)
+    if depth < 0 or units < 1:
+        raise ValueError(f"need depth >= 0 and units >= 1, got {depth}, {units}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+    if input_noise < 0:
+        raise ValueError(f"input_noise must be >= 0, got {input_noise}")
+    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
+    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
+    if input_noise:
+        x = layers.GaussianNoise(input_noise, name="input_noise")(x)
+    if front == "bilstm":
+        x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
+    else:
+        x = layers.Dense(units, name="projection")(x)
+    for i in range(1, depth + 1):
+        x = encoder_block(x, attention, heads, ff_units, dropout, residual, norm, name=f"block{i}")
+    if norm == "pre" and depth:
+        x = layers.LayerNormalization(name="final_norm")(x)
+    x = layers.GlobalAveragePooling1D(name="masked_average")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(x)
+    tag = f"{front}_{attention}_x{depth}_{'res' if residual else 'nores'}_{norm}ln"
+    return keras.Model(inputs, outputs, name=tag)
+
+
+def attention_maps(model: keras.Model, X, block: int = 1) -> np.ndarray:
+    """The attention weights of one block of a :func:`build_encoder_classifier` model.
+
+    Returns (N, heads, T, T) for ``"mha"`` and (N, 1, T, T) for ``"seq_self"``.
+    """
+    X = np.asarray(X, dtype="float32")
+    if X.ndim != 3:
+        raise ValueError(f"X must be rank 3 (batch, time, features), got shape {X.shape}")
+    name = f"block{block}_attention"
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer {name!r}") from None
+    probe = keras.Model(model.inputs, layer.output[1])
+    weights = np.asarray(probe.predict(X, verbose=0))
+    return weights if weights.ndim == 4 else weights[:, None]

@@ -1,0 +1,119 @@
+"""Lesson 04 self-checks: masked attention weights, SeqSelfAttention's parameter count, seed 003's fix.
+
+Each check prints what is right or wrong and returns True or False; it never raises on a wrong answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+from . import report
+
+
+def _call(fn, *args):
+    """Run the learner's function; report an exception instead of raising it."""
+    try:
+        return fn(*args), None
+    except Exception as error:  # a wrong answer must not stop the notebook
+        return None, f"{type(error).__name__}: {error}"
+
+
+def check_masked_attention_weights(fn) -> bool:
+    """``fn(scores (T, T), length) -> weights (T, T)``: row softmax, keys >= length get exactly 0."""
+    rng = np.random.default_rng(4)
+    problems = []
+    for T, length in ((6, 4), (5, 5), (8, 1)):
+        scores = rng.normal(scale=3.0, size=(T, T))
+        weights, error = _call(fn, scores.copy(), length)
+        if error:
+            return report([f"your function raised {error}"], "")
+        if weights is None:
+            return report(["your function returned None: write the masked softmax first"], "")
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (T, T):
+            problems.append(f"T={T}, length={length}: expected shape {(T, T)}, got {weights.shape}")
+            continue
+        if not np.all(np.isfinite(weights)):
+            problems.append(f"T={T}, length={length}: the weights contain NaN or inf")
+            continue
+        if np.any(weights[:, length:] != 0.0):
+            problems.append(f"T={T}, length={length}: padded keys (columns >= length) must get exactly 0 weight, "
+                            f"they got up to {weights[:, length:].max():.3g}")
+        if not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
+            problems.append(f"T={T}, length={length}: each row (query) must sum to 1")
+        real = scores[:, :length]
+        expected = np.exp(real - real.max(axis=1, keepdims=True))
+        expected /= expected.sum(axis=1, keepdims=True)
+        if weights.shape == (T, T) and not np.allclose(weights[:, :length], expected, atol=1e-6):
+            problems.append(f"T={T}, length={length}: the real keys' weights are not a softmax of their scores")
+    return report(problems, "padded keys get exactly zero weight and each row is a softmax over the real keys")
+
+
+def check_parameter_count(fn) -> bool:
+    """``fn(features, units, attention_type, use_additive_bias, use_attention_bias) -> int``."""
+    from keras_self_attention import SeqSelfAttention
+
+    problems = []
+    cases = [(12, 32, "additive", True, True), (128, 16, "additive", True, True), (12, 32, "additive", False, False),
+             (12, 32, "multiplicative", True, True), (12, 4, "multiplicative", True, True),
+             (128, 32, "multiplicative", True, False)]
+    for features, units, kind, add_bias, att_bias in cases:
+        layer = SeqSelfAttention(units=units, attention_type=kind, use_additive_bias=add_bias,
+                                 use_attention_bias=att_bias)
+        layer.build((None, 10, features))
+        expected = layer.count_params()
+        answer, error = _call(fn, features, units, kind, add_bias, att_bias)
+        if error:
+            return report([f"your function raised {error}"], "")
+        if answer is None:
+            return report(["your function returned None: write the formula first"], "")
+        if answer != expected:
+            problems.append(f"features={features}, units={units}, {kind}, use_additive_bias={add_bias}, "
+                            f"use_attention_bias={att_bias}: you said {answer}, the layer has {expected}")
+    return report(problems, "your formula matches SeqSelfAttention's parameter count in every case")
+
+
+def _any_length(model):
+    """A copy of a functional model that accepts any sequence length, with the same weights."""
+    import keras
+
+    from utils.self_attention import MaskedSeqSelfAttention
+
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "InputLayer":
+            layer["config"]["batch_shape"] = [None, None, *layer["config"]["batch_shape"][2:]]
+    copy = keras.Model.from_config(config, custom_objects=MaskedSeqSelfAttention.get_custom_objects())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def check_sequence_classifier(build, data) -> bool:
+    """``build(data) -> keras.Model`` with SeqSelfAttention that outputs ONE class distribution per sequence."""
+    import keras
+    from keras_self_attention import SeqSelfAttention
+
+    model, error = _call(build, data)
+    if error:
+        return report([f"your build function raised {error}"], "")
+    if not isinstance(model, keras.Model):
+        return report([f"build(data) must return a keras.Model, got {type(model).__name__}"], "")
+    problems = []
+    if not any(isinstance(layer, SeqSelfAttention) for layer in model.layers):
+        problems.append("the model has no SeqSelfAttention layer")
+    x = data.test.X[:4]
+    probs, error = _call(lambda: model.predict(x, verbose=0))
+    if error:
+        return report([f"predict raised {error}"], "")
+    probs = np.asarray(probs)
+    if probs.shape != (len(x), data.n_classes):
+        problems.append(f"output shape is {probs.shape}; a sequence classifier needs (batch, {data.n_classes}): "
+                        "one class distribution per sequence, so pool over time before the Dense layer")
+    elif not np.allclose(probs.sum(axis=1), 1.0, atol=1e-5):
+        problems.append("the outputs do not sum to 1: end with a softmax over the classes")
+    else:
+        longer = np.concatenate([x, np.zeros((len(x), 5, data.n_features), np.float32)], axis=1)
+        padded_probs, error = _call(lambda: _any_length(model).predict(longer, verbose=0))
+        if error or not np.allclose(padded_probs, probs, atol=1e-5):
+            problems.append("extra padding changes the prediction: keep the mask (a Masking layer, "
+                            "MaskedSeqSelfAttention instead of SeqSelfAttention, mask-aware pooling such as "
+                            "GlobalAveragePooling1D, no Flatten)")
+    return report(problems, "one class distribution per sequence, and padding does not change it")

@@ -1,0 +1,94 @@
+"""Self-checks for lesson 05: a mask-keeping residual, pre-LN, and the accuracy ceiling set by label noise."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from ..data import Dataset
+from . import report
+
+
+def _padding_gap(model: keras.Model, data: Dataset, n_check: int = 6) -> float:
+    """Largest change in a predicted probability between each sequence with and without its padding."""
+    flexible = keras.models.clone_model(model, input_tensors=keras.Input((None, data.n_features)))
+    flexible.set_weights(model.get_weights())
+    gap = 0.0
+    for x, length in zip(data.test.X[:n_check], data.test.lengths[:n_check]):
+        padded, unpadded = flexible(x[None]), flexible(x[None, :length])
+        gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
+    return gap
+
+
+def check_residual_model(model, data: Dataset) -> bool:
+    """Does the model add a layer's input to its output with ``layers.Add`` and keep the mask to the read-out?"""
+    if not isinstance(model, keras.Model):
+        return report([f"Expected a keras.Model, got {type(model).__name__}."], "")
+    if not any(isinstance(layer, layers.Add) for layer in model.layers):
+        kinds = sorted({type(layer).__name__ for layer in model.layers})
+        return report([f"No `layers.Add` in the model (its layers: {', '.join(kinds)}). `x + y` on Keras "
+                        "tensors is an op, not a layer, and ops drop the mask. Write the residual as "
+                        "`layers.Add()([x, attended])`."], "")
+    try:
+        gap = _padding_gap(model, data)
+    except Exception as error:  # e.g. Flatten, which needs a fixed length
+        return report([f"The model cannot run on unpadded sequences ({type(error).__name__}); a layer such as "
+                        "Flatten ties it to one length and drops the mask."], "")
+    if gap > 1e-5:
+        return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: after the residual, "
+                        "the layers see padded steps as real ones. Is the sum a `layers.Add`? (`x + y` on "
+                        "Keras tensors is an op, and ops drop the mask.)"], "")
+    return report([], "A residual `Add` that keeps the mask: x + f(x), with padding still ignored.")
+
+
+def check_pre_ln(fn) -> bool:
+    """Is ``fn(x, sublayer)`` the pre-LN residual ``x + sublayer(LayerNorm(x))``?"""
+    rng = np.random.default_rng(0)
+    x = (3.0 + 2.0 * rng.standard_normal((2, 5, 4))).astype("float32")
+    inputs = keras.Input((5, 4))
+    sublayer = layers.Dense(4, kernel_initializer=keras.initializers.Constant(rng.standard_normal((4, 4))),
+                            bias_initializer="ones")
+    try:
+        model = keras.Model(inputs, fn(inputs, sublayer))
+        got = np.asarray(model.predict(x, verbose=0))
+    except Exception as error:  # the learner's code: report, never raise
+        return report([f"Your function raised {type(error).__name__}: {error}"], "")
+    W, b = (np.asarray(w) for w in sublayer.get_weights())
+
+    def norm(v):
+        return (v - v.mean(-1, keepdims=True)) / np.sqrt(v.var(-1, keepdims=True) + 1e-3)
+
+    candidates = {
+        "pre-LN, x + f(LN(x))": x + norm(x) @ W + b,
+        "post-LN, LN(x + f(x)) — the original Transformer's order": norm(x + x @ W + b),
+        "x + f(x) with no LayerNorm": x + x @ W + b,
+        "f(LN(x)) with no residual": norm(x) @ W + b,
+    }
+    if got.shape != x.shape:
+        return report([f"Output shape {got.shape}, expected {x.shape}: a residual keeps the width."], "")
+    found = next((name for name, want in candidates.items() if np.allclose(got, want, atol=1e-4)), None)
+    if found == "pre-LN, x + f(LN(x))":
+        return report([], "pre-LN: x + f(LN(x)). The identity path from input to output has no LayerNorm on it.")
+    return report([f"Your function computes {found}." if found else
+                    "The output matches none of x + f(LN(x)), LN(x + f(x)), x + f(x), f(LN(x)).",
+                    "Pre-LN normalises the sub-layer's input and adds the *raw* x: x + f(LN(x))."], "")
+
+
+def check_ceiling(value, label_noise: float) -> bool:
+    """Is ``value`` the best expected test accuracy when a fraction ``label_noise`` of labels is random-wrong?"""
+    if not 0.0 <= label_noise < 1.0:
+        raise ValueError(f"label_noise must lie in [0, 1), got {label_noise}")
+    if value is None:
+        return report(["Replace None with your number."], "")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return report([f"Expected a number, got {value!r}."], "")
+    want = 1.0 - label_noise
+    if abs(value - want) <= 1e-6:
+        return report([], f"{want:.2f}: even a model that always finds the motif is wrong on the relabelled "
+                           f"{label_noise:.0%} of test sequences. No attention layer can beat that.")
+    if abs(value - label_noise) <= 1e-6:
+        return report(["That is the fraction of wrong labels, not the accuracy."], "")
+    return report([f"{value:.3f} is not it. A perfect model predicts the *true* motif; how often does the "
+                    "stored label agree with it?"], "")

@@ -1,0 +1,60 @@
+"""Explanations to test attention against: gradient saliency and the share of weight on known evidence (Lesson 03)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .data import validate_sequences
+
+
+def gradient_saliency(model, X, lengths=None, batch_size: int = 128) -> np.ndarray:
+    """How strongly each time step moves the predicted class: (N, T), each row summing to 1 over real steps.
+
+    Saliency of step t is the L2 norm over features of d log p(predicted class) / d x_t
+    (Simonyan et al. 2014, applied to sequences). Padded steps get exactly 0.
+    """
+    import tensorflow as tf
+
+    X = np.asarray(X, dtype=np.float32)
+    lengths = validate_sequences(X, lengths=lengths)  # ValueError on rank, NaN, all-padding rows
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    rows = []
+    for start in range(0, len(X), batch_size):
+        x = tf.convert_to_tensor(X[start:start + batch_size])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            probs = model(x, training=False)
+            if probs.shape.rank != 2:
+                raise ValueError(f"the model must output (batch, classes) probabilities, got shape {probs.shape}")
+            picked = tf.reduce_max(probs, axis=-1)  # probability of the predicted class
+            log_p = tf.math.log(picked + 1e-12)
+        grads = tape.gradient(log_p, x)
+        rows.append(tf.norm(grads, axis=-1).numpy())
+    saliency = np.concatenate(rows)
+    saliency *= np.arange(X.shape[1])[None, :] < lengths[:, None]
+    total = saliency.sum(axis=1, keepdims=True)
+    return np.divide(saliency, total, out=np.zeros_like(saliency), where=total > 0)
+
+
+def weight_on_span(weights, starts, span: int) -> np.ndarray:
+    """The share of each row's weight that falls in ``[start, start + span)``: (N,) values in [0, 1].
+
+    ``weights`` (N, T) are non-negative per-step scores (attention or saliency), not necessarily
+    normalised; rows are normalised here.
+    """
+    w = np.asarray(weights, dtype=float)
+    starts = np.asarray(starts)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be (sequences, time), got shape {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and non-negative")
+    if starts.shape != (w.shape[0],) or not np.issubdtype(starts.dtype, np.integer):
+        raise ValueError(f"starts must be {w.shape[0]} integer positions, got shape {starts.shape}, dtype {starts.dtype}")
+    if span < 1 or np.any(starts < 0) or np.any(starts + span > w.shape[1]):
+        raise ValueError(f"each span [start, start + {span}) must lie inside 0..{w.shape[1]}")
+    total = w.sum(axis=1)
+    if np.any(total == 0):
+        raise ValueError(f"row {int(np.flatnonzero(total == 0)[0])} has no weight at all")
+    inside = np.arange(w.shape[1])[None, :] - starts[:, None]
+    return (w * ((inside >= 0) & (inside < span))).sum(axis=1) / total
+
