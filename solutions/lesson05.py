@@ -17,16 +17,10 @@ def residual_before_lstm(data, units=16):
     return keras.Model(inputs, outputs)
 
 
-def pre_ln(x, sublayer):
+def my_pre_ln(x, sublayer):
     """Exercise 5.2: normalise the sub-layer's input, add the raw x."""
     return layers.Add()([x, sublayer(layers.LayerNormalization()(x))])
 
 
-def accuracy_ceiling(label_noise):
-    """Exercise 5.3: a perfect motif finder is right exactly when the label was not replaced."""
-    return 1.0 - label_noise
-
-
 # check_residual_model(residual_before_lstm(jv), jv)
-# check_pre_ln(pre_ln)
-# check_ceiling(accuracy_ceiling(NOISY_LABELS), NOISY_LABELS)
+# check_pre_ln(my_pre_ln)

@@ -116,6 +116,11 @@ def test_validate_sequences_returns_lengths():
     (lambda X, y: (X, np.array([0.0, 1.0, 2.0])), "integer"),
     (lambda X, y: (np.concatenate([X, np.zeros((1, 5, 2), np.float32)]), np.array([0, 1, 2, 0])), "all padding"),
     (lambda X, y: (X[:, :0], y), "empty"),
+    (lambda X, y: (X[:, ::-1], y), "Pad on the right only"),  # left padding
+    (lambda X, y: (np.where(np.arange(5)[None, :, None] == 2, 0.0, X), y), "all-zero step at 2"),  # a gap
+    (lambda X, y: (np.where(np.arange(5)[None, :, None] == 1, np.inf, X), y), "NaN or inf"),
+    (lambda X, y: (X.astype(str), y), "numeric"),
+    (lambda X, y: (X, y[:, None]), "rank 1"),
 ])
 def test_validate_sequences_rejects_bad_input(mutate, message):
     X, y = mutate(*_batch())
@@ -127,3 +132,14 @@ def test_validate_sequences_rejects_lengths_that_hide_real_steps():
     X, _ = _batch()
     with pytest.raises(ValueError, match="after its length"):
         validate_sequences(X, lengths=np.array([5, 2, 1]))
+
+
+@pytest.mark.parametrize("lengths, message", [
+    (np.array([5, 3]), "lengths must have shape"),
+    (np.array([5, 3, 0]), "lengths must lie in 1..5"),
+    (np.array([5, 3, 6]), "lengths must lie in 1..5"),
+])
+def test_validate_sequences_rejects_bad_lengths(lengths, message):
+    X, _ = _batch()
+    with pytest.raises(ValueError, match=message):
+        validate_sequences(X, lengths=lengths)

@@ -24,6 +24,8 @@ def test_padding_fraction(jv, capsys):
     assert not check_padding_fraction(None, jv.test)
     assert not check_padding_fraction(jv.test.mask.mean(), jv.test)
     assert "real" in capsys.readouterr().out
+    assert not check_padding_fraction(jv.test.mask.mean(axis=1), jv.test)  # an array, not one number
+    assert "Give one number" in capsys.readouterr().out
 
 
 def test_compile_check(jv, capsys):
@@ -40,6 +42,9 @@ def test_cudnn_check(jv, capsys):
                             keras.layers.Bidirectional(keras.layers.LSTM(4, recurrent_dropout=0.2))])
     assert not check_cudnn_ready(bad)
     assert "recurrent_dropout" in capsys.readouterr().out
+    no_cudnn = keras.Sequential([keras.Input((jv.max_len, jv.n_features)), keras.layers.LSTM(4, use_cudnn=False)])
+    assert not check_cudnn_ready(no_cudnn)
+    assert "use_cudnn" in capsys.readouterr().out
     assert check_cudnn_ready(lesson01.cudnn_ready_stack(jv, units=4))
 
 

@@ -62,6 +62,7 @@ def test_wrong_masked_softmax_fails_with_a_hint(wrong, hint, capsys):
     (np.tril(np.ones((4, 4))), "rows sum"),
     (np.eye(4), "share each row equally"),
     (np.ones((3, 3)) / 3, "shape"),
+    ([[1.0], [0.5, 0.5]], "4 x 4 array of numbers"),  # ragged rows
 ])
 def test_wrong_causal_weights_fail_with_a_hint(wrong, hint, capsys):
     assert check_causal_weights(wrong) is False

@@ -5,7 +5,7 @@ from utils.exercises.lesson03 import check_masked_softmax, check_parameter_count
 
 
 def test_solutions_pass_their_checks(capsys):
-    assert check_masked_softmax(solution.masked_softmax)
+    assert check_masked_softmax(solution.my_masked_softmax)
     assert check_seed002_ceiling(solution.seed002_ceiling)
     assert check_parameter_counts(solution.attention_pooling_params, solution.seq_weighted_params)
     assert "✗" not in capsys.readouterr().out

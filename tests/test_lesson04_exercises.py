@@ -89,3 +89,19 @@ def test_unfixed_layer_fails_padding_check(task, capsys):
 
     assert not lesson04.check_sequence_classifier(plain_layer, task)
     assert "MaskedSeqSelfAttention" in capsys.readouterr().out
+
+
+def test_a_correct_sequential_classifier_passes(capsys):
+    """Exercise 4.3 starts from a Sequential model; a correct Sequential answer must pass too."""
+    import keras
+    from keras import layers
+
+    from utils.data import load_japanese_vowels
+    from utils.self_attention import MaskedSeqSelfAttention
+
+    jv = load_japanese_vowels()
+    model = keras.Sequential([keras.Input((jv.max_len, jv.n_features)), layers.Masking(mask_value=0.0),
+                              layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
+                              MaskedSeqSelfAttention(units=4), layers.GlobalAveragePooling1D(),
+                              layers.Dense(jv.n_classes, activation="softmax")])
+    assert lesson04.check_sequence_classifier(lambda data: model, jv), capsys.readouterr().out

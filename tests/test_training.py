@@ -87,3 +87,56 @@ def test_training_rejects_bad_data(tiny_task):
     broken = replace(tiny_task, train=replace(tiny_task.train, y=tiny_task.train.y + 10))
     with pytest.raises(ValueError, match="labels must lie"):
         train_and_evaluate(lambda d: build_bilstm_classifier(d), broken, epochs=1)
+
+
+def test_each_seed_in_run_seeds_matches_a_model_trained_alone(tiny_task):
+    """run_seeds reuses one compiled model across seeds; that must not change any seed's result."""
+    build = lambda d: build_bilstm_classifier(d, "last", units=8)
+    together = run_seeds("last", build, tiny_task, seeds=(0, 1, 2), epochs=2)
+    for run in together.runs[1:]:
+        alone = train_and_evaluate(build, tiny_task, seed=run.seed, epochs=2)
+        np.testing.assert_array_equal(alone.y_pred, run.y_pred)
+        assert alone.history["loss"] == run.history["loss"]
+    assert together.runs[0].history["loss"] != together.runs[1].history["loss"]  # the seeds really differ
+
+
+def test_kept_models_are_separate_and_trained(tiny_task):
+    result = run_seeds("avg", lambda d: build_bilstm_classifier(d, "average", units=8), tiny_task,
+                       seeds=(0, 1), epochs=2, keep_models=True)
+    first, second = (run.model for run in result.runs)
+    assert first is not second
+    for run in result.runs:
+        probabilities = run.model.predict(tiny_task.test.X, verbose=0)
+        np.testing.assert_array_equal(np.argmax(probabilities, axis=-1), run.y_pred)
+
+
+def test_a_builder_that_changes_architecture_between_seeds_is_refused(tiny_task):
+    def build(data, calls=[]):
+        calls.append(1)
+        return build_bilstm_classifier(data, "last", units=4 * len(calls))
+
+    with pytest.raises(ValueError, match="same architecture for every seed"):
+        run_seeds("changing", build, tiny_task, seeds=(0, 1), epochs=1)
+
+
+def test_monitor_test_records_test_curves_only_when_asked(tiny_task):
+    build = lambda d: build_bilstm_classifier(d, "last", units=4)
+    assert "val_loss" not in train_and_evaluate(build, tiny_task, epochs=1).history
+    assert "val_loss" in train_and_evaluate(build, tiny_task, epochs=1, monitor_test=True).history
+
+
+def test_classification_table_matches_scikit_learn():
+    from sklearn.metrics import classification_report
+
+    from utils.training import classification_table
+
+    rng = np.random.default_rng(1)
+    y_true, y_pred = rng.integers(0, 3, 60), rng.integers(0, 3, 60)
+    table = classification_table(y_true, y_pred, ["a", "b", "c"])
+    expected = classification_report(y_true, y_pred, target_names=["a", "b", "c"], output_dict=True)
+    assert table.loc["b", "recall"] == pytest.approx(expected["b"]["recall"])
+    assert table.loc["macro avg", "precision"] == pytest.approx(expected["macro avg"]["precision"])
+    assert table.loc["accuracy", "f1-score"] == pytest.approx(expected["accuracy"])
+    assert table.loc["c", "support"] == np.sum(y_true == 2)
+    with pytest.raises(ValueError, match="labels must lie in 0..1"):
+        classification_table(y_true, y_pred, ["a", "b"])

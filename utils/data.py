@@ -72,6 +72,11 @@ def validate_sequences(X, y=None, n_classes: int | None = None, lengths=None) ->
     empty = np.flatnonzero(found == 0)
     if empty.size:
         raise ValueError(f"{empty.size} sequence(s) are all padding (e.g. sample {empty[0]})")
+    gaps = np.argwhere(~real & (np.arange(X.shape[1])[None, :] < found[:, None]))
+    if gaps.size:
+        i, t = gaps[0]
+        raise ValueError(f"sample {i} has an all-zero step at {t}, before its last real step: Masking would "
+                         "treat it as padding. Pad on the right only (and keep real steps non-zero)")
     if lengths is not None:
         lengths = np.asarray(lengths)
         if lengths.shape != (X.shape[0],):

@@ -61,4 +61,6 @@ def cudnn_problems(lstm: layers.LSTM) -> list[str]:
         problems.append("unroll must be False")
     if not lstm.use_bias:
         problems.append("use_bias must be True")
+    if getattr(lstm, "use_cudnn", "auto") is False:
+        problems.append("use_cudnn must be 'auto' or True (it is False)")
     return problems

@@ -12,3 +12,21 @@ def report(problems: list[str], success: str) -> bool:
     if not problems:
         print("✓", success)
     return not problems
+
+
+def padding_gap(model, data, n_check: int = 6) -> float:
+    """Largest change in a predicted probability between test sequences with and without their padding.
+
+    The model is called on an input of any length, so the same weights see each sequence at its true
+    length and padded. Raises what Keras raises for a model tied to one length (e.g. through Flatten).
+    """
+    import keras
+    import numpy as np
+
+    flexible = keras.models.clone_model(model, input_tensors=keras.Input((None, data.n_features)))
+    flexible.set_weights(model.get_weights())
+    gap = 0.0
+    for x, length in zip(data.test.X[:n_check], data.test.lengths[:n_check]):
+        padded, unpadded = flexible(x[None]), flexible(x[None, :length])
+        gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
+    return gap

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..models import cudnn_problems, lstm_layers
-from . import report
+from . import padding_gap, report
 
 CATEGORICAL = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 
@@ -55,12 +55,7 @@ def check_cudnn_ready(model: keras.Model) -> bool:
 def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> bool:
     """Does each sequence get the same prediction without padding as with it?"""
     try:
-        inputs = keras.Input((None, data.n_features))
-        flexible = keras.Model(inputs, model(inputs))
-        gap = 0.0
-        for x, length in zip(data.test.X[:n_check], data.test.lengths[:n_check]):
-            padded, unpadded = flexible(x[None]), flexible(x[None, :length])
-            gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
+        gap = padding_gap(model, data, n_check)
     except Exception as err:  # a layer that needs a fixed length, such as Flatten + Dense
         return report([f"The model only accepts exactly {data.max_len} steps ({type(err).__name__}). "
                         "A layer such as Flatten ties weights to absolute positions and drops the mask; "

@@ -47,7 +47,10 @@ def check_causal_weights(weights) -> bool:
     expected = masked_softmax(np.zeros((4, 4)), causal_mask(4))
     if weights is None:
         return report(["you have not filled in the matrix yet"], "")
-    w = np.asarray(weights, dtype=float)
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        return report(["give a 4 x 4 array of numbers, one row per query"], "")
     problems = []
     if w.shape != (4, 4):
         problems.append(f"shape {w.shape}: expected (4, 4), one row per query and one column per key")

@@ -1,4 +1,4 @@
-"""Self-checks for lesson 05: a mask-keeping residual, pre-LN, and the accuracy ceiling set by label noise."""
+"""Self-checks for lesson 05: a mask-keeping residual and pre-LN."""
 from __future__ import annotations
 
 import keras
@@ -6,18 +6,7 @@ import numpy as np
 from keras import layers
 
 from ..data import Dataset
-from . import report
-
-
-def _padding_gap(model: keras.Model, data: Dataset, n_check: int = 6) -> float:
-    """Largest change in a predicted probability between each sequence with and without its padding."""
-    flexible = keras.models.clone_model(model, input_tensors=keras.Input((None, data.n_features)))
-    flexible.set_weights(model.get_weights())
-    gap = 0.0
-    for x, length in zip(data.test.X[:n_check], data.test.lengths[:n_check]):
-        padded, unpadded = flexible(x[None]), flexible(x[None, :length])
-        gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
-    return gap
+from . import padding_gap, report
 
 
 def check_residual_model(model, data: Dataset) -> bool:
@@ -30,7 +19,7 @@ def check_residual_model(model, data: Dataset) -> bool:
                         "tensors is an op, not a layer, and ops drop the mask. Write the residual as "
                         "`layers.Add()([x, attended])`."], "")
     try:
-        gap = _padding_gap(model, data)
+        gap = padding_gap(model, data)
     except Exception as error:  # e.g. Flatten, which needs a fixed length
         return report([f"The model cannot run on unpadded sequences ({type(error).__name__}); a layer such as "
                         "Flatten ties it to one length and drops the mask."], "")
@@ -72,23 +61,3 @@ def check_pre_ln(fn) -> bool:
     return report([f"Your function computes {found}." if found else
                     "The output matches none of x + f(LN(x)), LN(x + f(x)), x + f(x), f(LN(x)).",
                     "Pre-LN normalises the sub-layer's input and adds the *raw* x: x + f(LN(x))."], "")
-
-
-def check_ceiling(value, label_noise: float) -> bool:
-    """Is ``value`` the best expected test accuracy when a fraction ``label_noise`` of labels is random-wrong?"""
-    if not 0.0 <= label_noise < 1.0:
-        raise ValueError(f"label_noise must lie in [0, 1), got {label_noise}")
-    if value is None:
-        return report(["Replace None with your number."], "")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return report([f"Expected a number, got {value!r}."], "")
-    want = 1.0 - label_noise
-    if abs(value - want) <= 1e-6:
-        return report([], f"{want:.2f}: even a model that always finds the motif is wrong on the relabelled "
-                           f"{label_noise:.0%} of test sequences. No attention layer can beat that.")
-    if abs(value - label_noise) <= 1e-6:
-        return report(["That is the fraction of wrong labels, not the accuracy."], "")
-    return report([f"{value:.3f} is not it. A perfect model predicts the *true* motif; how often does the "
-                    "stored label agree with it?"], "")
