@@ -83,6 +83,9 @@ def test_label_noise_sets_the_fraction_of_flipped_labels():
     clean = make_motif_task(4000, 10, min_len=10, max_len=12, motif_len=4, label_noise=0.0, seed=0)
     flipped = np.mean(noisy.train.y != clean.train.y)
     assert 0.27 < flipped < 0.33
+    np.testing.assert_array_equal(noisy.train.motif_class, clean.train.y)  # the planted class, before noise
+    np.testing.assert_array_equal(clean.train.motif_class, clean.train.y)
+    assert np.mean(noisy.train.y == noisy.train.motif_class) == pytest.approx(1 - flipped)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -49,8 +49,19 @@ def test_weight_on_span_counts_the_share_inside():
     (np.ones((1, 4)), np.array([0.5]), 2, "integer positions"),
     (np.ones((1, 4)), np.array([3]), 2, "inside"),
     (np.zeros((1, 4)), np.array([0]), 2, "no weight"),
+    (np.ones((1, 4)), np.array([0]), 1.5, "span must be a whole number"),
+    (np.ones((1, 4)), np.array([0]), 0, "span must be a whole number"),
 ])
 def test_weight_on_span_rejects_bad_input(weights, starts, span, message):
     with pytest.raises(ValueError, match=message):
         weight_on_span(weights, starts, span)
 
+
+
+def test_saliency_needs_a_classifier_output():
+    import keras
+
+    per_step = keras.Sequential([keras.Input((5, 2)), keras.layers.Dense(3, activation="softmax")])  # (batch, T, classes)
+    X = np.ones((2, 5, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"\(batch, classes\) probabilities"):
+        gradient_saliency(per_step, X)

@@ -1,21 +1,9 @@
 """Lesson 02 exercises: the solutions pass their checks, and typical wrong answers fail them."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from utils.exercises.lesson02 import check_causal_weights, check_masked_softmax
-
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions" / "lesson02.py"
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_lesson02", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_solutions_pass(solutions, capsys):

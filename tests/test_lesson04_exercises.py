@@ -1,22 +1,11 @@
-import importlib.util
-
 import keras
 import numpy as np
 import pytest
 from keras import layers
 from keras_self_attention import SeqSelfAttention
 
-from conftest import ROOT
 from utils.data import make_motif_task
 from utils.exercises import lesson04
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_lesson04", ROOT / "solutions" / "lesson04.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

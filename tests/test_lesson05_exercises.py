@@ -1,6 +1,4 @@
 """Lesson 05 exercises: the solutions pass their checks, and the typical wrong answers fail them."""
-import importlib.util
-from pathlib import Path
 
 import keras
 import pytest
@@ -9,16 +7,6 @@ from keras import layers
 from utils.data import make_motif_task
 from utils.exercises.lesson05 import check_pre_ln, check_residual_model
 from utils.self_attention import MaskedSeqSelfAttention
-
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions" / "lesson05.py"
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_lesson05", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

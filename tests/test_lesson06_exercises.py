@@ -1,20 +1,8 @@
 """Lesson 06 self-checks: the label-noise ceiling and reading two intervals."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 
 from utils.exercises.lesson06 import check_ceiling, check_overlap
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("lesson06_solutions", ROOT / "solutions" / "lesson06.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_solutions_pass(solutions, capsys):

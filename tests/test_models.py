@@ -47,7 +47,10 @@ def test_cudnn_problems_names_each_condition():
     assert "use_bias must be True" in cudnn_problems(keras.layers.LSTM(4, use_bias=False))
 
 
-@pytest.mark.parametrize("kwargs", [{"readout": "max"}, {"units": 0}, {"dropout": 1.0}])
-def test_builder_rejects_bad_arguments(task, kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, message", [({"readout": "max"}, "readout must be one of"),
+                                             ({"units": 0}, "units must be a whole number"),
+                                             ({"units": 8.5}, "units must be a whole number"),
+                                             ({"dropout": 1.0}, "dropout must lie in")])
+def test_builder_rejects_bad_arguments(task, kwargs, message):
+    with pytest.raises(ValueError, match=message):
         build_bilstm_classifier(task, **kwargs)

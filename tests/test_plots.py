@@ -43,7 +43,7 @@ def test_confusion_matrix_rows_are_normalised_per_true_class():
 
 @pytest.mark.parametrize("y_true, y_pred", [([0, 2], [0, 1]), ([0, 1], [0]), ([], [])])
 def test_confusion_matrix_rejects_bad_labels(y_true, y_pred):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="labels must lie in 0..1|equal in shape"):
         plot_confusion_matrix(np.array(y_true, dtype=int), np.array(y_pred, dtype=int), ["a", "b"])
 
 

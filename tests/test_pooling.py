@@ -133,10 +133,12 @@ def test_builders_give_probabilities_and_keep_the_fast_lstm(task, build):
     assert all(cudnn_problems(lstm) == [] for lstm in lstm_layers(model))
 
 
-@pytest.mark.parametrize("kwargs", [{"units": 0}, {"dropout": 1.0}])
+@pytest.mark.parametrize("kwargs, message", [({"units": 0}, "units must be a whole number"),
+                                             ({"units": 2.5}, "units must be a whole number"),
+                                             ({"dropout": 1.0}, "dropout must lie in")])
 @pytest.mark.parametrize("build", [build_attention_pooling_classifier, build_seq_weighted_attention_classifier])
-def test_builders_reject_bad_arguments(task, build, kwargs):
-    with pytest.raises(ValueError):
+def test_builders_reject_bad_arguments(task, build, kwargs, message):
+    with pytest.raises(ValueError, match=message):
         build(task, **kwargs)
 
 
@@ -144,3 +146,14 @@ def test_weights_model_rejects_a_layer_that_is_not_attention(task):
     model = build_attention_pooling_classifier(task, units=4)
     with pytest.raises(ValueError, match="not an attention pooling layer"):
         attention_weights_model(model, "classifier")
+
+
+def test_weights_model_names_a_missing_layer(task):
+    model = build_attention_pooling_classifier(task, units=4)
+    with pytest.raises(ValueError, match="has no layer named 'pooling'"):
+        attention_weights_model(model, "pooling")
+
+
+def test_attention_pooling_needs_a_known_feature_size():
+    with pytest.raises(ValueError, match="known feature size"):
+        AttentionPooling().build((None, 5, None))

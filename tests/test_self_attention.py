@@ -15,6 +15,11 @@ VARIANTS = [
     {"attention_width": 3},
     {"history_only": True},
     {"use_additive_bias": False, "use_attention_bias": False},
+    {"use_additive_bias": False},
+    {"use_attention_bias": False, "attention_activation": "tanh"},
+    {"units": 7},
+    {"history_only": True, "attention_width": 3},
+    {"attention_type": "multiplicative", "attention_width": 4, "attention_activation": "sigmoid"},
 ]
 
 
@@ -79,6 +84,20 @@ def test_regularizer_matches_original_without_padding():
         layer = cls(attention_regularizer_weight=1e-3, kernel_initializer="ones")
         layer(x)
         losses.append(float(sum(layer.losses)))
+    assert losses[0] > 0
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+
+
+def test_regularizer_through_a_mask_matches_original_without_padding():
+    x = padded_batch(seed=3, lengths=(6, 6, 6))
+    inputs = keras.Input((None, 5))
+    masked = layers.Masking()(inputs)
+    losses = []
+    for cls in (SeqSelfAttention, MaskedSeqSelfAttention):
+        layer = cls(attention_regularizer_weight=1e-3, kernel_initializer="ones")
+        model = keras.Model(inputs, layer(masked))
+        model(x)
+        losses.append(float(sum(model.losses)))
     assert losses[0] > 0
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
 

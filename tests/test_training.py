@@ -51,10 +51,21 @@ def test_mean_ci_interval_covers_the_true_mean_about_95_percent_of_the_time():
     assert 0.94 < np.mean(hits) < 0.96
 
 
-@pytest.mark.parametrize("values", [[0.9], [0.9, np.nan], [[0.9, 0.8]]])
-def test_mean_ci_rejects_bad_input(values):
-    with pytest.raises(ValueError):
-        mean_ci(values)
+@pytest.mark.parametrize("values, confidence, message", [
+    ([0.9], 0.95, "at least 2 values"),
+    ([[0.9, 0.8]], 0.95, "at least 2 values"),
+    ([0.9, np.nan], 0.95, "NaN or inf"),
+    ([0.9, 0.8], 1.5, "confidence must lie in"),
+])
+def test_mean_ci_rejects_bad_input(values, confidence, message):
+    with pytest.raises(ValueError, match=message):
+        mean_ci(values, confidence)
+
+
+def test_training_rejects_a_bad_budget(tiny_task):
+    build = lambda d: build_bilstm_classifier(d, "last", units=4)
+    with pytest.raises(ValueError, match="epochs and batch_size must be >= 1"):
+        train_and_evaluate(build, tiny_task, epochs=0)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 from keras import layers
 from keras.src.backend import get_keras_mask, set_keras_mask
 
-from .data import Dataset
+from .data import Dataset, positive_int
 
 NORMS = ("post", "pre", "none")
 ATTENTIONS = ("mha", "seq_self")
@@ -134,8 +134,9 @@ def build_encoder_classifier(data: Dataset, front: str = "bilstm", units: int = 
     _check_choice("front", front, FRONTS)
     _check_choice("norm", norm, NORMS)
     _check_choice("attention", attention, ATTENTIONS)
-    if depth < 0 or units < 1:
-        raise ValueError(f"need depth >= 0 and units >= 1, got {depth}, {units}")
+    units = positive_int("units", units)
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise ValueError(f"depth must be a whole number >= 0, got {depth!r}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     if input_noise < 0:

@@ -19,6 +19,7 @@ class SequenceSet:
     lengths: np.ndarray
     y: np.ndarray
     motif_start: np.ndarray | None = None  # synthetic task only: where the evidence starts
+    motif_class: np.ndarray | None = None  # synthetic task only: the class whose motif was planted
 
     def __len__(self) -> int:
         return len(self.y)
@@ -100,6 +101,13 @@ def validate_sequences(X, y=None, n_classes: int | None = None, lengths=None) ->
     return found.astype(np.int32)
 
 
+def positive_int(name: str, value) -> int:
+    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
 def sha256(path: Path) -> str:
     """Hex SHA-256 of a file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -161,7 +169,8 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
     Each sequence is Gaussian noise (std 1) of random length in [min_len, max_len], zero-padded to
     max_len. The class's motif (unit-RMS pattern, scaled by ``snr``) is added at a random start,
     returned as ``motif_start``. ``label_noise`` is the fraction of labels replaced at random by
-    another class, so the best reachable accuracy is ``1 - label_noise``.
+    another class, so the best reachable accuracy is ``1 - label_noise`` on average; ``motif_class``
+    keeps the planted class, so ``mean(y == motif_class)`` is a split's actual ceiling.
     """
     if not (1 <= motif_len <= min_len <= max_len):
         raise ValueError(f"need 1 <= motif_len <= min_len <= max_len, got {motif_len}, {min_len}, {max_len}")
@@ -186,7 +195,7 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
         y = y_true.copy()
         flip = rng.random(n) < label_noise
         y[flip] = (y_true[flip] + rng.integers(1, n_classes, size=flip.sum())) % n_classes
-        return SequenceSet(X=X, lengths=lengths, y=y.astype(np.int32), motif_start=starts)
+        return SequenceSet(X=X, lengths=lengths, y=y.astype(np.int32), motif_start=starts, motif_class=y_true)
 
     train, test = sample(n_train), sample(n_test)
     name = f"Motif(T={min_len}-{max_len}, snr={snr}, label noise={label_noise})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .data import Dataset
+from .data import Dataset, positive_int
 
 READOUTS = ("last", "flatten", "average")
 
@@ -18,8 +18,9 @@ def build_bilstm_classifier(data: Dataset, readout: str = "last", units: int = 6
     """
     if readout not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-    if units < 1 or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"need units >= 1 and 0 <= dropout < 1, got {units}, {dropout}")
+    units = positive_int("units", units)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
     x = layers.Masking(mask_value=0.0, name="masking")(inputs)
     sequences = readout != "last"

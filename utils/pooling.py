@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import Dataset
+from .data import Dataset, positive_int
 
 
 def masked_softmax(scores, mask=None):
@@ -85,8 +85,9 @@ class AttentionPooling(layers.Layer):
 
 def _bilstm_states(data: Dataset, units: int, dropout: float):
     """``Input -> Masking -> BiLSTM(return_sequences)``, as in lesson 01's classifier."""
-    if units < 1 or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"need units >= 1 and 0 <= dropout < 1, got {units}, {dropout}")
+    units = positive_int("units", units)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
     x = layers.Masking(mask_value=0.0, name="masking")(inputs)
     states = layers.Bidirectional(layers.LSTM(units, dropout=dropout, return_sequences=True), name="bilstm")(x)
@@ -121,7 +122,10 @@ def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
     Works for ``AttentionPooling`` and ``SeqWeightedAttention``: the layer is re-applied with its
     trained variables and ``return_weights``/``return_attention`` switched on.
     """
-    layer = model.get_layer(layer_name)
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}") from None
     states, mask = layer.input if isinstance(layer.input, (list, tuple)) else (layer.input, None)  # Keras lists a mask as an input
     config = layer.get_config()
     if isinstance(layer, AttentionPooling):

@@ -86,6 +86,18 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
+def _silence_native_stderr_in_kernel() -> None:
+    """In a Jupyter kernel, send file descriptor 2 to /dev/null for the rest of the session.
+
+    TensorFlow's C++ logs (absl) ignore TF_CPP_MIN_LOG_LEVEL and would show up as red cell output.
+    In a kernel, Python's own warnings and tracebacks do not go through descriptor 2, so they still show.
+    """
+    if "ipykernel" not in sys.modules:
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+
+
 def setup_notebook(seed: int = 0) -> None:
     """The lessons' setup: import TensorFlow quietly, seed everything, set the plot theme, report."""
     import seaborn as sns
@@ -94,6 +106,7 @@ def setup_notebook(seed: int = 0) -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device discovery logs its own CUDA probing
+    _silence_native_stderr_in_kernel()
     tf.get_logger().setLevel("ERROR")
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")

@@ -12,7 +12,7 @@ from keras import layers
 from keras_self_attention import SeqSelfAttention, SeqWeightedAttention
 from tensorflow.keras import backend as K
 
-from .data import Dataset
+from .data import Dataset, positive_int
 
 PLACEMENTS = ("after", "before")
 POOLINGS = ("average", "weighted")
@@ -96,8 +96,7 @@ def build_self_attention_classifier(data: Dataset, placement: str = "after", res
         raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    if units < 1:
-        raise ValueError(f"units must be >= 1, got {units}")
+    units = positive_int("units", units)
     if not (isinstance(attention_cls, type) and issubclass(attention_cls, SeqSelfAttention)):
         raise ValueError(f"attention_cls must be SeqSelfAttention or a subclass, got {attention_cls!r}")
     if attention_kwargs.get("return_attention"):
