@@ -17,8 +17,8 @@ $(STAMP): requirements.txt
 lab: setup                ## create the environment and open the course in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: setup               ## create the environment and run unit tests + every notebook (fast mode)
-	COURSE_FAST=1 $(PY) -m pytest
+test: setup               ## create the environment and run unit tests + every notebook (fast mode, 2 workers)
+	COURSE_FAST=1 $(PY) -m pytest -n 2 --dist loadfile
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
 	$(PY) tools/run_notebooks.py
