@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 lab: setup                ## create the environment and open the course in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --allow-root notebooks/   # --allow-root: workshop containers often run as root
 
 test: setup               ## create the environment and run unit tests + every notebook (fast mode, 2 workers)
 	COURSE_FAST=1 $(PY) -m pytest -n 2 --dist loadfile
