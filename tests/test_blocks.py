@@ -120,7 +120,7 @@ def test_attention_maps_rejects_bad_input(task):
     model = build_encoder_classifier(task, front="dense", units=8, depth=1)
     with pytest.raises(ValueError, match="rank 3"):
         attention_maps(model, task.test.X[0])
-    with pytest.raises(ValueError, match="no layer 'block2_attention'"):
+    with pytest.raises(ValueError, match="no layer named 'block2_attention'"):
         attention_maps(model, task.test.X, block=2)
 
 
@@ -154,3 +154,4 @@ def test_encoder_classifier_survives_a_keras_round_trip(task, tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0),
                                atol=1e-6)
+

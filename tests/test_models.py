@@ -54,3 +54,12 @@ def test_cudnn_problems_names_each_condition():
 def test_builder_rejects_bad_arguments(task, kwargs, message):
     with pytest.raises(ValueError, match=message):
         build_bilstm_classifier(task, **kwargs)
+
+
+def test_find_layer_names_the_model_and_the_missing_layer(task):
+    from utils.models import find_layer
+
+    model = build_bilstm_classifier(task, units=4)
+    assert find_layer(model, "bilstm") is model.get_layer("bilstm")
+    with pytest.raises(ValueError, match=f"model '{model.name}' has no layer named 'attention'"):
+        find_layer(model, "attention")

@@ -10,7 +10,8 @@ import numpy as np
 from keras import layers
 from keras.src.backend import get_keras_mask, set_keras_mask
 
-from .data import Dataset, positive_int
+from .data import Dataset, whole_number
+from .models import find_layer
 
 NORMS = ("post", "pre", "none")
 ATTENTIONS = ("mha", "seq_self")
@@ -134,9 +135,8 @@ def build_encoder_classifier(data: Dataset, front: str = "bilstm", units: int = 
     _check_choice("front", front, FRONTS)
     _check_choice("norm", norm, NORMS)
     _check_choice("attention", attention, ATTENTIONS)
-    units = positive_int("units", units)
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise ValueError(f"depth must be a whole number >= 0, got {depth!r}")
+    units = whole_number("units", units)
+    depth = whole_number("depth", depth, minimum=0)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     if input_noise < 0:
@@ -169,11 +169,7 @@ def attention_maps(model: keras.Model, X, block: int = 1) -> np.ndarray:
     X = np.asarray(X, dtype="float32")
     if X.ndim != 3:
         raise ValueError(f"X must be rank 3 (batch, time, features), got shape {X.shape}")
-    name = f"block{block}_attention"
-    try:
-        layer = model.get_layer(name)
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no layer {name!r}") from None
+    layer = find_layer(model, f"block{block}_attention")
     probe = keras.Model(model.inputs, layer.output[1])
     weights = np.asarray(probe.predict(X, verbose=0))
     return weights if weights.ndim == 4 else weights[:, None]

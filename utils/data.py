@@ -101,10 +101,10 @@ def validate_sequences(X, y=None, n_classes: int | None = None, lengths=None) ->
     return found.astype(np.int32)
 
 
-def positive_int(name: str, value) -> int:
-    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+def whole_number(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import positive_int, validate_sequences
+from .data import whole_number, validate_sequences
 
 
 def gradient_saliency(model, X, lengths=None, batch_size: int = 128) -> np.ndarray:
@@ -50,7 +50,7 @@ def weight_on_span(weights, starts, span: int) -> np.ndarray:
         raise ValueError("weights must be finite and non-negative")
     if starts.shape != (w.shape[0],) or not np.issubdtype(starts.dtype, np.integer):
         raise ValueError(f"starts must be {w.shape[0]} integer positions, got shape {starts.shape}, dtype {starts.dtype}")
-    span = positive_int("span", span)
+    span = whole_number("span", span)
     if np.any(starts < 0) or np.any(starts + span > w.shape[1]):
         raise ValueError(f"each span [start, start + {span}) must lie inside 0..{w.shape[1]}")
     total = w.sum(axis=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .data import Dataset, positive_int
+from .data import Dataset, whole_number
 
 READOUTS = ("last", "flatten", "average")
 
@@ -18,7 +18,7 @@ def build_bilstm_classifier(data: Dataset, readout: str = "last", units: int = 6
     """
     if readout not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-    units = positive_int("units", units)
+    units = whole_number("units", units)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
@@ -31,6 +31,28 @@ def build_bilstm_classifier(data: Dataset, readout: str = "last", units: int = 6
         x = layers.GlobalAveragePooling1D(name="masked_average")(x)
     outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name=f"bilstm_{readout}")
+
+
+def find_layer(model: keras.Model, name: str):
+    """``model.get_layer(name)``, with a ValueError that names the model and the missing layer."""
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer named {name!r}") from None
+
+
+def reapply_layer(layer, **config):
+    """Call a copy of a trained ``layer``, with ``config`` changed, on the layer's own input and mask.
+
+    The copy shares the trained weights. Use it to switch on an output the layer was built without,
+    such as its attention weights. Returns the copy's outputs.
+    """
+    source = layer.input  # Keras lists [sequence, mask] when the layer was called on a masked tensor
+    sequence, mask = (source[0], source[1]) if isinstance(source, (list, tuple)) else (source, None)
+    copy = type(layer).from_config({**layer.get_config(), **config, "name": f"{layer.name}_copy"})
+    outputs = copy(sequence, mask=mask)
+    copy.set_weights(layer.get_weights())
+    return outputs
 
 
 def lstm_layers(model: keras.Model) -> list:

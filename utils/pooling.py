@@ -11,7 +11,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import Dataset, positive_int
+from .data import Dataset, whole_number
+from .models import find_layer, reapply_layer
 
 
 def masked_softmax(scores, mask=None):
@@ -85,7 +86,7 @@ class AttentionPooling(layers.Layer):
 
 def _bilstm_states(data: Dataset, units: int, dropout: float):
     """``Input -> Masking -> BiLSTM(return_sequences)``, as in lesson 01's classifier."""
-    units = positive_int("units", units)
+    units = whole_number("units", units)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
@@ -122,18 +123,11 @@ def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
     Works for ``AttentionPooling`` and ``SeqWeightedAttention``: the layer is re-applied with its
     trained variables and ``return_weights``/``return_attention`` switched on.
     """
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}") from None
-    states, mask = layer.input if isinstance(layer.input, (list, tuple)) else (layer.input, None)  # Keras lists a mask as an input
-    config = layer.get_config()
+    layer = find_layer(model, layer_name)
     if isinstance(layer, AttentionPooling):
-        twin = AttentionPooling.from_config({**config, "return_weights": True, "name": f"{layer_name}_weights"})
+        _, weights = reapply_layer(layer, return_weights=True)
     elif type(layer).__name__ == "SeqWeightedAttention":
-        twin = type(layer).from_config({**config, "return_attention": True, "name": f"{layer_name}_weights"})
+        _, weights = reapply_layer(layer, return_attention=True)
     else:
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")
-    _, weights = twin(states, mask=mask)
-    twin.set_weights(layer.get_weights())
     return keras.Model(model.inputs, weights, name=f"{model.name}_weights")

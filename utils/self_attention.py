@@ -12,7 +12,8 @@ from keras import layers
 from keras_self_attention import SeqSelfAttention, SeqWeightedAttention
 from tensorflow.keras import backend as K
 
-from .data import Dataset, positive_int
+from .data import Dataset, whole_number
+from .models import find_layer, reapply_layer
 
 PLACEMENTS = ("after", "before")
 POOLINGS = ("average", "weighted")
@@ -96,7 +97,7 @@ def build_self_attention_classifier(data: Dataset, placement: str = "after", res
         raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    units = positive_int("units", units)
+    units = whole_number("units", units)
     if not (isinstance(attention_cls, type) and issubclass(attention_cls, SeqSelfAttention)):
         raise ValueError(f"attention_cls must be SeqSelfAttention or a subclass, got {attention_cls!r}")
     if attention_kwargs.get("return_attention"):
@@ -128,18 +129,10 @@ def attention_model(model: keras.Model, layer_name: str = "self_attention", **ov
     Rebuilds the layer with ``return_attention=True`` and shares its trained weights. ``overrides``
     change the rebuilt layer's configuration (e.g. ``attention_activation="sigmoid"``) with the same weights.
     """
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError as error:
-        raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}") from error
+    layer = find_layer(model, layer_name)
     if not isinstance(layer, SeqSelfAttention):
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not a SeqSelfAttention")
-    config = {**layer.get_config(), **overrides, "return_attention": True, "name": f"{layer_name}_weights"}
-    twin = type(layer).from_config(config)
-    source = layer.input  # [sequence, mask] when the layer was called on a masked tensor
-    sequence, mask = (source[0], source[1]) if isinstance(source, (list, tuple)) else (source, None)
-    _, weights = twin(sequence, mask=mask)
-    twin.set_weights(layer.get_weights())
+    _, weights = reapply_layer(layer, **overrides, return_attention=True)
     return keras.Model(model.inputs, weights, name=f"{model.name}_attention")
 
 

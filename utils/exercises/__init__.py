@@ -14,6 +14,9 @@ def report(problems: list[str], success: str) -> bool:
     return not problems
 
 
+PADDING_TOLERANCE = 1e-5  # a larger padding_gap means padded steps leak into the prediction
+
+
 def padding_gap(model, data, n_check: int = 6) -> float:
     """Largest change in a predicted probability between test sequences with and without their padding.
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..models import cudnn_problems, lstm_layers
-from . import padding_gap, report
+from . import PADDING_TOLERANCE, padding_gap, report
 
 CATEGORICAL = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 
@@ -60,7 +60,7 @@ def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> 
         return report([f"The model only accepts exactly {data.max_len} steps ({type(err).__name__}). "
                         "A layer such as Flatten ties weights to absolute positions and drops the mask; "
                         "pool over time instead (e.g. GlobalAveragePooling1D)."], "")
-    if gap > 1e-5:
+    if gap > PADDING_TOLERANCE:
         return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak "
                         "into the prediction. Start with Masking(mask_value=0.0) and use only mask-aware "
                         "layers after it (Keras warns when a layer destroys the mask)."], "")

@@ -5,7 +5,7 @@ Each check prints what is right or wrong and returns True or False; it never rai
 from __future__ import annotations
 
 import numpy as np
-from . import padding_gap, report
+from . import PADDING_TOLERANCE, padding_gap, report
 
 
 def _call(fn, *args):
@@ -96,7 +96,7 @@ def check_sequence_classifier(build, data) -> bool:
         problems.append("the outputs do not sum to 1: end with a softmax over the classes")
     else:
         gap, error = _call(padding_gap, model, data)
-        if error or gap > 1e-5:
+        if error or gap > PADDING_TOLERANCE:
             problems.append("padding changes the prediction: keep the mask (a Masking layer, "
                             "MaskedSeqSelfAttention instead of SeqSelfAttention, mask-aware pooling such as "
                             "GlobalAveragePooling1D, no Flatten)")

@@ -6,7 +6,7 @@ import numpy as np
 from keras import layers
 
 from ..data import Dataset
-from . import padding_gap, report
+from . import PADDING_TOLERANCE, padding_gap, report
 
 
 def check_residual_model(model, data: Dataset) -> bool:
@@ -23,7 +23,7 @@ def check_residual_model(model, data: Dataset) -> bool:
     except Exception as error:  # e.g. Flatten, which needs a fixed length
         return report([f"The model cannot run on unpadded sequences ({type(error).__name__}); a layer such as "
                         "Flatten ties it to one length and drops the mask."], "")
-    if gap > 1e-5:
+    if gap > PADDING_TOLERANCE:
         return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: after the residual, "
                         "the layers see padded steps as real ones. Is the sum a `layers.Add`? (`x + y` on "
                         "Keras tensors is an op, and ops drop the mask.)"], "")
