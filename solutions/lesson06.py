@@ -1,4 +1,5 @@
 # Solutions for lesson 06. Load into a notebook cell with: %load ../solutions/lesson06.py
+from utils.blocks import build_encoder_classifier
 from utils.training import mean_ci
 
 
@@ -14,5 +15,11 @@ def intervals_overlap(accuracies_a, accuracies_b):
     return low_a <= high_b and low_b <= high_a
 
 
+def build_block_removed(data):
+    """Exercise 6.3: depth=0 keeps the BiLSTM, input noise, average pooling and dropout, and drops the block."""
+    return build_encoder_classifier(data, front="bilstm", units=32, depth=0, dropout=0.2, input_noise=0.2)
+
+
 # check_ceiling(accuracy_ceiling(NOISY_LABELS), NOISY_LABELS)
 # check_overlap(intervals_overlap)
+# check_block_removed(build_block_removed, jv)

@@ -1,13 +1,17 @@
-"""Lesson 06 self-checks: the label-noise ceiling and reading two intervals."""
+"""Lesson 06 self-checks: the label-noise ceiling, reading two intervals, and the block ablation."""
 
 import pytest
 
-from utils.exercises.lesson06 import check_ceiling, check_overlap
+from utils.blocks import build_encoder_classifier
+from utils.data import load_japanese_vowels
+from utils.exercises.lesson06 import check_block_removed, check_ceiling, check_overlap
+from utils.models import build_bilstm_classifier
 
 
 def test_solutions_pass(solutions, capsys):
     assert check_ceiling(solutions.accuracy_ceiling(0.2), 0.2) is True
     assert check_overlap(solutions.intervals_overlap) is True
+    assert check_block_removed(solutions.build_block_removed, load_japanese_vowels()) is True
     assert "✗" not in capsys.readouterr().out
 
 
@@ -28,4 +32,30 @@ def test_ceiling_check(capsys):
 ])
 def test_overlap_check_rejects_wrong_answers(wrong, hint, capsys):
     assert check_overlap(wrong) is False
+    assert hint in capsys.readouterr().out
+
+
+def unmasked_block_removed(data):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((data.max_len, data.n_features))
+    x = layers.GaussianNoise(0.2)(inputs)
+    x = layers.Bidirectional(layers.LSTM(32, return_sequences=True))(x)
+    x = layers.Dropout(0.2)(layers.GlobalAveragePooling1D()(x))
+    return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda d: None, "Replace None"),
+    (lambda d: "a model", "must return a keras.Model"),
+    (lambda d: build_encoder_classifier(d, units=32, depth=1, dropout=0.2, input_noise=0.2), "attention is still there"),
+    (lambda d: build_bilstm_classifier(d, readout="average", units=32), "keep the input noise"),
+    (lambda d: build_encoder_classifier(d, units=16, depth=0, dropout=0.2, input_noise=0.2), "32 units"),
+    (lambda d: build_encoder_classifier(d, units=32, depth=0, input_noise=0.2), "keep the dropout"),
+    (lambda d: 1 / 0, "ZeroDivisionError"),
+    (lambda d: unmasked_block_removed(d), "keep the mask"),
+])
+def test_block_removed_check_rejects_wrong_answers(wrong, hint, capsys):
+    assert check_block_removed(wrong, load_japanese_vowels()) is False
     assert hint in capsys.readouterr().out

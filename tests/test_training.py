@@ -151,3 +151,21 @@ def test_classification_table_matches_scikit_learn():
     assert table.loc["c", "support"] == np.sum(y_true == 2)
     with pytest.raises(ValueError, match="labels must lie in 0..1"):
         classification_table(y_true, y_pred, ["a", "b"])
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_the_loss_is_cross_entropy_against_smoothed_labels(tiny_task, smoothing):
+    run = train_and_evaluate(lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, epochs=1,
+                             monitor_test=True, label_smoothing=smoothing)
+    probabilities = run.model.predict(tiny_task.test.X, verbose=0)
+    n_classes = tiny_task.n_classes
+    targets = np.eye(n_classes)[tiny_task.test.y] * (1 - smoothing) + smoothing / n_classes
+    expected = np.mean(-np.sum(targets * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=-1))
+    assert run.history["val_loss"][-1] == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("smoothing", [-0.1, 1.0])
+def test_label_smoothing_outside_its_range_is_refused(tiny_task, smoothing):
+    with pytest.raises(ValueError, match="label_smoothing must lie in"):
+        train_and_evaluate(lambda d: build_bilstm_classifier(d, "last", units=4), tiny_task, epochs=1,
+                           label_smoothing=smoothing)

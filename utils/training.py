@@ -88,8 +88,21 @@ def _copy_variables(source, target) -> None:
         b.assign(a.value)
 
 
+def _loss_and_targets(data: Dataset, label_smoothing: float):
+    """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels."""
+    import keras
+
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
+    if not label_smoothing:
+        return "sparse_categorical_crossentropy", data.train.y, data.test.y
+    one_hot = np.eye(data.n_classes, dtype="float32")
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+            one_hot[data.train.y], one_hot[data.test.y])
+
+
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
-                 monitor_test: bool, keep_models: bool, verbose: int) -> list[RunResult]:
+                 monitor_test: bool, keep_models: bool, verbose: int, label_smoothing: float = 0.0) -> list[RunResult]:
     """Train ``build(data)`` once per seed and score it on the test split.
 
     One compiled model does the training for every seed: before each seed it receives that seed's
@@ -102,11 +115,11 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         validate_sequences(part.X, part.y, data.n_classes, part.lengths)
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    loss, y_train, y_test = _loss_and_targets(data, label_smoothing)
     keras.backend.clear_session()
     set_seed(seeds[0])
     trainer = build(data)
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     trainer.optimizer.build(trainer.trainable_variables)
     optimizer_start = [v.numpy() for v in trainer.optimizer.variables]
     runs = []
@@ -117,8 +130,8 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         for variable, value in zip(trainer.optimizer.variables, optimizer_start):
             variable.assign(value)
         start = time.perf_counter()
-        history = trainer.fit(data.train.X, data.train.y, epochs=epochs, batch_size=batch_size, shuffle=True,
-                              validation_data=(data.test.X, data.test.y) if monitor_test else None,
+        history = trainer.fit(data.train.X, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+                              validation_data=(data.test.X, y_test) if monitor_test else None,
                               verbose=verbose)
         seconds = time.perf_counter() - start
         y_pred = predict_labels(trainer, data.test.X)
@@ -132,14 +145,18 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
 
 
 def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: int = 40, batch_size: int = 32,
-                       learning_rate: float = 3e-3, monitor_test: bool = False, verbose: int = 0) -> RunResult:
+                       learning_rate: float = 3e-3, monitor_test: bool = False, label_smoothing: float = 0.0,
+                       verbose: int = 0) -> RunResult:
     """Seed, build ``build(data)``, train on ``data.train`` with a fixed epoch budget, score on test.
 
     The test split is never used to choose anything: no early stopping, no checkpoint picking
     (``monitor_test=True`` only records its loss and accuracy per epoch, for learning curves).
     Loss is sparse categorical cross-entropy, the right loss for integer multi-class labels.
+    ``label_smoothing`` > 0 trains on targets that keep that share of probability off the true class,
+    spread evenly over all classes (Szegedy et al. 2016), a regulariser.
     """
-    return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, monitor_test, True, verbose)[0]
+    return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, monitor_test, True, verbose,
+                        label_smoothing)[0]
 
 
 @dataclass
@@ -169,7 +186,7 @@ class SeedComparison:
 
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
               epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, monitor_test: bool = False,
-              verbose: int = 0) -> SeedComparison:
+              label_smoothing: float = 0.0, verbose: int = 0) -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
     Training is as in :func:`train_and_evaluate`; ``keep_models=True`` keeps each seed's trained model.
@@ -178,7 +195,7 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
     return SeedComparison(name, _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, monitor_test,
-                                             keep_models, verbose))
+                                             keep_models, verbose, label_smoothing))
 
 
 def compare(*comparisons: SeedComparison) -> pd.DataFrame:

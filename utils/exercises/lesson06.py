@@ -1,10 +1,11 @@
-"""Self-checks for lesson 06: the accuracy ceiling set by label noise, and reading two 95% intervals."""
+"""Self-checks for lesson 06: the label-noise ceiling, reading two 95% intervals, and an ablation."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..models import lstm_layers
 from ..training import mean_ci
-from . import report
+from . import PADDING_TOLERANCE, padding_gap, report
 
 
 def check_ceiling(value, label_noise: float) -> bool:
@@ -48,3 +49,40 @@ def check_overlap(fn) -> bool:
                             f"([{low_a:.3f}, {high_a:.3f}] and [{low_b:.3f}, {high_b:.3f}]), you said {bool(got)}. "
                             "Compare intervals from utils.training.mean_ci, not the means")
     return report(problems, "right: only intervals that do not overlap separate two models")
+
+
+def check_block_removed(build, data, units: int = 32, dropout: float = 0.2, input_noise: float = 0.2) -> bool:
+    """Is ``build(data)`` lesson 05's classifier without its encoder block, all else kept?"""
+    import keras
+    from keras import layers
+
+    try:
+        model = build(data)
+    except Exception as error:  # the learner's code: report, never raise
+        return report([f"build(data) raised {type(error).__name__}: {error}"], "")
+    if model is None:
+        return report(["Replace None with a model: lesson 05's, without its encoder block."], "")
+    if not isinstance(model, keras.Model):
+        return report([f"build(data) must return a keras.Model, got {type(model).__name__}"], "")
+    found = model.layers
+    problems = []
+    attention = [layer.name for layer in found if isinstance(layer, layers.MultiHeadAttention)
+                 or "attention" in type(layer).__name__.lower()]
+    if attention:
+        problems.append(f"the block's attention is still there ({', '.join(attention)}): remove the whole block")
+    lstms = lstm_layers(model)
+    if not lstms or any(lstm.units != units for lstm in lstms):
+        problems.append(f"keep the BiLSTM with {units} units per direction")
+    if not any(isinstance(layer, layers.GaussianNoise) and layer.stddev == input_noise for layer in found):
+        problems.append(f"keep the input noise ({input_noise}): the point is to remove the block only")
+    if not any(isinstance(layer, layers.Dropout) and layer.rate == dropout for layer in found):
+        problems.append(f"keep the dropout ({dropout}) before the classifier")
+    if not problems:
+        try:
+            gap = padding_gap(model, data)
+        except Exception as error:  # e.g. a layer tied to one sequence length
+            return report([f"the model cannot read sequences of other lengths ({type(error).__name__})"], "")
+        if gap > PADDING_TOLERANCE:
+            problems.append("padded steps change the prediction: keep the mask from end to end")
+    return report(problems, "the same BiLSTM, noise and dropout, and no block: the comparison now isolates "
+                            "what the block adds")
