@@ -49,7 +49,8 @@ def unmasked_block_removed(data):
 @pytest.mark.parametrize("wrong, hint", [
     (lambda d: None, "Replace None"),
     (lambda d: "a model", "must return a keras.Model"),
-    (lambda d: build_encoder_classifier(d, units=32, depth=1, dropout=0.2, input_noise=0.2), "attention is still there"),
+    (lambda d: build_encoder_classifier(d, units=32, depth=1, dropout=0.2, input_noise=0.2),
+     "attention is still there"),
     (lambda d: build_bilstm_classifier(d, readout="average", units=32), "keep the input noise"),
     (lambda d: build_encoder_classifier(d, units=16, depth=0, dropout=0.2, input_noise=0.2), "32 units"),
     (lambda d: build_encoder_classifier(d, units=32, depth=0, input_noise=0.2), "keep the dropout"),

@@ -33,3 +33,16 @@ def padding_gap(model, data, n_check: int = 6) -> float:
         padded, unpadded = flexible(x[None]), flexible(x[None, :length])
         gap = max(gap, float(np.abs(np.asarray(padded) - np.asarray(unpadded)).max()))
     return gap
+
+
+def padding_problem(model, data, cannot_run: str, leaks: str, n_check: int = 6) -> str | None:
+    """What is wrong with how ``model`` handles padding, or None when padding leaves its prediction unchanged.
+
+    ``cannot_run`` (formatted with ``error`` and ``max_len``) is for a model tied to one length;
+    ``leaks`` (formatted with ``gap``) is for a prediction that padding changes by more than the tolerance.
+    """
+    try:
+        gap = padding_gap(model, data, n_check)
+    except Exception as error:  # e.g. Flatten, which ties the model to one length
+        return cannot_run.format(error=type(error).__name__, max_len=data.max_len)
+    return leaks.format(gap=gap) if gap > PADDING_TOLERANCE else None

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..models import cudnn_problems, lstm_layers
-from . import PADDING_TOLERANCE, padding_gap, report
+from . import padding_problem, report
 
 CATEGORICAL = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 
@@ -54,14 +54,13 @@ def check_cudnn_ready(model: keras.Model) -> bool:
 
 def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> bool:
     """Does each sequence get the same prediction without padding as with it?"""
-    try:
-        gap = padding_gap(model, data, n_check)
-    except Exception as err:  # a layer that needs a fixed length, such as Flatten + Dense
-        return report([f"The model only accepts exactly {data.max_len} steps ({type(err).__name__}). "
-                        "A layer such as Flatten ties weights to absolute positions and drops the mask; "
-                        "pool over time instead (e.g. GlobalAveragePooling1D)."], "")
-    if gap > PADDING_TOLERANCE:
-        return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak "
-                        "into the prediction. Start with Masking(mask_value=0.0) and use only mask-aware "
-                        "layers after it (Keras warns when a layer destroys the mask)."], "")
-    return report([], "Padding does not change the prediction: the mask reaches the read-out.")
+    problem = padding_problem(
+        model, data, n_check=n_check,
+        cannot_run="The model only accepts exactly {max_len} steps ({error}). A layer such as Flatten ties "
+                   "weights to absolute positions and drops the mask; pool over time instead "
+                   "(e.g. GlobalAveragePooling1D).",
+        leaks="Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak into the "
+              "prediction. Start with Masking(mask_value=0.0) and use only mask-aware layers after it "
+              "(Keras warns when a layer destroys the mask).")
+    return report([problem] if problem else [],
+                  "Padding does not change the prediction: the mask reaches the read-out.")

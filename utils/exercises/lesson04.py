@@ -5,7 +5,7 @@ Each check prints what is right or wrong and returns True or False; it never rai
 from __future__ import annotations
 
 import numpy as np
-from . import PADDING_TOLERANCE, padding_gap, report
+from . import padding_problem, report
 
 
 def _call(fn, *args):
@@ -95,9 +95,9 @@ def check_sequence_classifier(build, data) -> bool:
     elif not np.allclose(probs.sum(axis=1), 1.0, atol=1e-5):
         problems.append("the outputs do not sum to 1: end with a softmax over the classes")
     else:
-        gap, error = _call(padding_gap, model, data)
-        if error or gap > PADDING_TOLERANCE:
-            problems.append("padding changes the prediction: keep the mask (a Masking layer, "
-                            "MaskedSeqSelfAttention instead of SeqSelfAttention, mask-aware pooling such as "
-                            "GlobalAveragePooling1D, no Flatten)")
+        keep_the_mask = ("padding changes the prediction: keep the mask (a Masking layer, MaskedSeqSelfAttention "
+                         "instead of SeqSelfAttention, mask-aware pooling such as GlobalAveragePooling1D, no Flatten)")
+        problem = padding_problem(model, data, cannot_run=keep_the_mask, leaks=keep_the_mask)
+        if problem:
+            problems.append(problem)
     return report(problems, "one class distribution per sequence, and padding does not change it")

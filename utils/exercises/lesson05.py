@@ -6,7 +6,7 @@ import numpy as np
 from keras import layers
 
 from ..data import Dataset
-from . import PADDING_TOLERANCE, padding_gap, report
+from . import padding_problem, report
 
 
 def check_residual_model(model, data: Dataset) -> bool:
@@ -18,16 +18,15 @@ def check_residual_model(model, data: Dataset) -> bool:
         return report([f"No `layers.Add` in the model (its layers: {', '.join(kinds)}). `x + y` on Keras "
                         "tensors is an op, not a layer, and ops drop the mask. Write the residual as "
                         "`layers.Add()([x, attended])`."], "")
-    try:
-        gap = padding_gap(model, data)
-    except Exception as error:  # e.g. Flatten, which needs a fixed length
-        return report([f"The model cannot run on unpadded sequences ({type(error).__name__}); a layer such as "
-                        "Flatten ties it to one length and drops the mask."], "")
-    if gap > PADDING_TOLERANCE:
-        return report([f"Padding changed the predicted probabilities by up to {gap:.3g}: after the residual, "
-                        "the layers see padded steps as real ones. Is the sum a `layers.Add`? (`x + y` on "
-                        "Keras tensors is an op, and ops drop the mask.)"], "")
-    return report([], "A residual `Add` that keeps the mask: x + f(x), with padding still ignored.")
+    problem = padding_problem(
+        model, data,
+        cannot_run="The model cannot run on unpadded sequences ({error}); a layer such as Flatten ties it to "
+                   "one length and drops the mask.",
+        leaks="Padding changed the predicted probabilities by up to {gap:.3g}: after the residual, the layers "
+              "see padded steps as real ones. Is the sum a `layers.Add`? (`x + y` on Keras tensors is an op, "
+              "and ops drop the mask.)")
+    return report([problem] if problem else [],
+                  "A residual `Add` that keeps the mask: x + f(x), with padding still ignored.")
 
 
 def check_pre_ln(fn) -> bool:

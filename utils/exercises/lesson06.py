@@ -5,7 +5,7 @@ import numpy as np
 
 from ..models import lstm_layers
 from ..training import mean_ci
-from . import PADDING_TOLERANCE, padding_gap, report
+from . import padding_problem, report
 
 
 def check_ceiling(value, label_noise: float) -> bool:
@@ -78,11 +78,10 @@ def check_block_removed(build, data, units: int = 32, dropout: float = 0.2, inpu
     if not any(isinstance(layer, layers.Dropout) and layer.rate == dropout for layer in found):
         problems.append(f"keep the dropout ({dropout}) before the classifier")
     if not problems:
-        try:
-            gap = padding_gap(model, data)
-        except Exception as error:  # e.g. a layer tied to one sequence length
-            return report([f"the model cannot read sequences of other lengths ({type(error).__name__})"], "")
-        if gap > PADDING_TOLERANCE:
-            problems.append("padded steps change the prediction: keep the mask from end to end")
+        problem = padding_problem(model, data,
+                                  cannot_run="the model cannot read sequences of other lengths ({error})",
+                                  leaks="padded steps change the prediction: keep the mask from end to end")
+        if problem:
+            problems.append(problem)
     return report(problems, "the same BiLSTM, noise and dropout, and no block: the comparison now isolates "
                             "what the block adds")
