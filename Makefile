@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test notebooks times clean
+.PHONY: setup lab test bench notebooks times clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,12 @@ $(STAMP): requirements.txt
 lab: setup                ## create the environment and open the course in JupyterLab
 	$(VENV)/bin/jupyter lab --allow-root notebooks/   # --allow-root: workshop containers often run as root
 
-test: setup               ## create the environment and run unit tests + every notebook (fast mode, 2 workers)
-	COURSE_FAST=1 $(PY) -m pytest -n 2 --dist loadfile
+test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
+	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile   # unit tests + notebooks (each on its own backend)
+	COURSE_FAST=1 KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile tests    # the unit tests again, on JAX
+
+bench: setup              ## training speed of every route side by side (about 15 min; writes benchmarks/)
+	$(PY) tools/bench_training.py
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
 	$(PY) tools/run_notebooks.py

@@ -1,4 +1,5 @@
 """The numpy reference attention: maths, masking, input checks, and agreement with Keras."""
+import keras
 import numpy as np
 import pytest
 from scipy.special import softmax
@@ -6,7 +7,6 @@ from scipy.special import softmax
 from utils.attention import (additive_attention, additive_scores, attend, causal_mask, dot_product_attention,
                              dot_product_scores, masked_softmax)
 
-keras = pytest.importorskip("keras")
 layers = keras.layers
 
 

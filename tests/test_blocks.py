@@ -30,7 +30,6 @@ def test_mha_gives_padded_keys_exactly_zero_weight(task):
 
 
 def test_seq_self_attention_block_gives_padded_keys_exactly_zero_weight(task):
-    pytest.importorskip("utils.self_attention")
     model = build_encoder_classifier(task, front="dense", units=8, attention="seq_self")
     weights = attention_maps(model, task.test.X)
     assert weights.shape == (8, 1, 12, 12)
@@ -40,8 +39,6 @@ def test_seq_self_attention_block_gives_padded_keys_exactly_zero_weight(task):
 
 @pytest.mark.parametrize("front, attention", [("bilstm", "mha"), ("dense", "mha"), ("dense", "seq_self")])
 def test_extra_padding_does_not_change_predictions(task, front, attention):
-    if attention == "seq_self":
-        pytest.importorskip("utils.self_attention")
     model = build_encoder_classifier(task, front=front, units=8, depth=2, attention=attention)
     padded = np.concatenate([task.test.X, np.zeros((len(task.test), 8, task.n_features), "float32")], axis=1)
     longer = replace(task, test=replace(task.test, X=padded), train=replace(task.train, X=padded))

@@ -65,3 +65,24 @@ def test_saliency_needs_a_classifier_output():
     X = np.ones((2, 5, 2), dtype=np.float32)
     with pytest.raises(ValueError, match=r"\(batch, classes\) probabilities"):
         gradient_saliency(per_step, X)
+
+
+def test_saliency_matches_the_analytic_gradient():
+    """Softmax(W flatten(x) + b): d log p_c / dx = W[:, c] - sum_k p_k W[:, k], on either backend."""
+    import keras
+
+    model = keras.Sequential([keras.Input((4, 3)), keras.layers.Flatten(), keras.layers.Dense(5, activation="softmax")])
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(12, 5)).astype(np.float32)
+    b = rng.normal(size=5).astype(np.float32)
+    model.layers[-1].set_weights([W, b])
+    X = rng.normal(size=(6, 4, 3)).astype(np.float32)
+    X[1, 3:] = 0.0  # one padded step
+    lengths = np.array([4, 3, 4, 4, 4, 4])
+    logits = X.reshape(6, 12) @ W + b
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    grads = W[:, p.argmax(axis=1)].T - p @ W.T  # (6, 12)
+    expected = np.linalg.norm(grads.reshape(6, 4, 3), axis=-1) * (np.arange(4)[None, :] < lengths[:, None])
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(gradient_saliency(model, X, lengths, batch_size=4), expected, rtol=1e-4, atol=1e-6)

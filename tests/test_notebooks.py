@@ -11,7 +11,9 @@ from utils.runtime import REPO_URL, colab_url
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
-FULL_RUN_LIMIT_SECONDS = 300
+FULL_RUN_LIMIT_SECONDS = 240
+COMPARING = {"01", "03", "04", "05", "06"}  # lessons whose comparisons name a winner
+MIN_SEEDS = 10
 
 
 def test_notebooks_are_numbered_in_course_order():
@@ -55,3 +57,43 @@ def test_lesson_ends_with_self_checked_exercises(path):
     assert re.search(r"from utils\.exercises\.lesson\d\d import check_", sources)
     assert f"solutions/lesson{path.name[:2]}.py" in sources
     assert (ROOT / "solutions" / f"lesson{path.name[:2]}.py").exists()
+
+
+def _seed_counts(text: str) -> list[int]:
+    """The values of the "seeds" column in a pandas table printed as text."""
+    lines = text.splitlines()
+    header = next((i for i, line in enumerate(lines) if re.search(r"(^|\s)seeds(\s|$)", line)), None)
+    if header is None:
+        return []
+    end = re.search(r"(^|\s)seeds(\s|$)", lines[header]).end(0)
+    counts = []
+    for line in lines[header + 1:]:
+        if not line.strip() or len(line) < end:
+            if not line.strip():
+                break
+            continue
+        token = line[:end].split()[-1] if line[:end].split() else ""
+        if token.isdigit():
+            counts.append(int(token))
+    return counts
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in COMPARING], ids=lambda p: p.name)
+def test_every_comparison_prints_its_seed_count_and_uses_ten(path):
+    nb = nbformat.read(path, as_version=4)
+    counts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not re.search(r"\b(compare|closing_table)\(", cell.source):
+            continue
+        for output in cell.outputs:
+            counts += _seed_counts(output.get("data", {}).get("text/plain", ""))
+    assert counts, f"{path.name}: no stored comparison table prints a 'seeds' column"
+    assert min(counts) >= MIN_SEEDS, f"{path.name}: a comparison used {min(counts)} seeds"
+
+
+def test_seed_count_parser_reads_a_pandas_table():
+    import pandas as pd
+
+    table = pd.DataFrame({"seeds": [10, 12], "accuracy": [0.9, 0.8]}, index=["01 BiLSTM + average", "b"])
+    assert _seed_counts(table.to_string()) == [10, 12]
+    assert _seed_counts("no table here") == []

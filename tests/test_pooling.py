@@ -1,12 +1,17 @@
 import keras
 import numpy as np
 import pytest
-from keras_self_attention import SeqWeightedAttention
+from keras import layers
 
 from utils.data import make_motif_task
 from utils.models import cudnn_problems, lstm_layers
-from utils.pooling import (AttentionPooling, attention_weights_model, build_attention_pooling_classifier,
-                           build_seq_weighted_attention_classifier, masked_softmax)
+from utils.pooling import (AttentionPooling, SeqWeightedAttention, attention_weights_model,
+                           build_attention_pooling_classifier, build_seq_weighted_attention_classifier,
+                           masked_softmax)
+
+# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="keras-self-attention runs on the TensorFlow backend only")
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +82,9 @@ def test_model_padding_weight_is_zero_for_both_pooling_layers(task):
 
 def test_more_padding_does_not_change_the_prediction(task):
     model = build_attention_pooling_classifier(task, units=4)
-    inputs = keras.Input((None, task.n_features))
-    flexible = keras.Model(inputs, model(inputs))
+    # the same weights on inputs of any length (JAX, unlike TensorFlow, enforces the built length of 12)
+    flexible = keras.models.clone_model(model, input_tensors=keras.Input((None, task.n_features)))
+    flexible.set_weights(model.get_weights())
     x = task.test.X[:2]
     longer = np.concatenate([x, np.zeros((2, 9, task.n_features), np.float32)], axis=1)
     np.testing.assert_allclose(flexible.predict(x, verbose=0), flexible.predict(longer, verbose=0), atol=1e-6)
@@ -157,3 +163,104 @@ def test_weights_model_names_a_missing_layer(task):
 def test_attention_pooling_needs_a_known_feature_size():
     with pytest.raises(ValueError, match="known feature size"):
         AttentionPooling().build((None, 5, None))
+
+
+# --- SeqWeightedAttention: the port against keras-self-attention 0.51.0 ---
+
+def _package_layer():
+    from keras_self_attention import SeqWeightedAttention as PackageSeqWeightedAttention
+
+    return PackageSeqWeightedAttention
+
+
+def _padded_states(seed=0):
+    x, mask = _states_and_mask(seed)
+    x[~mask] = 0.0  # right padding, as Masking expects
+    return x
+
+
+@tensorflow_only
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("masked_input", [True, False])
+@pytest.mark.parametrize("return_attention", [True, False])
+def test_seq_weighted_attention_port_matches_package(use_bias, masked_input, return_attention):
+    inputs = keras.Input((None, 5))
+    x = layers.Masking()(inputs) if masked_input else inputs
+    package = _package_layer()(use_bias=use_bias, return_attention=return_attention, name="package")
+    port = SeqWeightedAttention(use_bias=use_bias, return_attention=return_attention, name="port")
+    outputs = [package(x), port(x)]
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(1)
+    port.set_weights([rng.normal(size=w.shape).astype("float32") for w in package.get_weights()])
+    package.set_weights(port.get_weights())  # random weights: the default bias is 0, W is tiny
+    package_out, port_out = model.predict(_padded_states(), verbose=0)
+    if not return_attention:
+        package_out, port_out = [package_out], [port_out]
+    for want, got in zip(package_out, port_out):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    if return_attention and masked_input:
+        assert np.all(port_out[1][1, 4:] < 1e-30)  # padding gets (numerically) no weight in both
+
+
+@tensorflow_only
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_seq_weighted_attention_port_has_the_packages_weights_and_config(use_bias):
+    package, port = _package_layer()(use_bias=use_bias, name="swa"), SeqWeightedAttention(use_bias=use_bias, name="swa")
+    for layer in (package, port):
+        keras.utils.set_random_seed(3)
+        layer.build((None, 7, 5))
+    assert [(w.name, w.shape) for w in port.weights] == [(w.name, w.shape) for w in package.weights]
+    assert port.get_config() == package.get_config()
+    for package_w, port_w in zip(package.get_weights(), port.get_weights()):  # same initialisers
+        np.testing.assert_array_equal(port_w, package_w)
+
+
+@tensorflow_only
+def test_weights_model_reads_the_packages_seq_weighted_attention(task):
+    inputs = keras.Input((task.max_len, task.n_features))
+    states = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(layers.Masking()(inputs))
+    pooled = _package_layer()(name="package_pooling")(states)
+    model = keras.Model(inputs, layers.Dense(task.n_classes, activation="softmax")(pooled))
+    weights = attention_weights_model(model, "package_pooling").predict(task.test.X, verbose=0)
+    assert weights.shape == task.test.X.shape[:2]
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_seq_weighted_attention_matches_the_formula(use_bias):
+    x = _padded_states()
+    _, mask = _states_and_mask()
+    layer = SeqWeightedAttention(use_bias=use_bias, return_attention=True)
+    pooled, weights = (keras.ops.convert_to_numpy(t) for t in layer(x, mask=mask))
+    W = keras.ops.convert_to_numpy(layer.W)
+    logits = (x @ W)[..., 0] + (keras.ops.convert_to_numpy(layer.b) if use_bias else 0.0) - 1e4 * ~mask
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True) + keras.backend.epsilon()
+    np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(pooled, np.einsum("nt,ntf->nf", expected, x), rtol=1e-5, atol=1e-6)
+    assert [w.name for w in layer.weights] == [f"{layer.name}_W"] + ([f"{layer.name}_b"] if use_bias else [])
+
+
+def test_seq_weighted_attention_outputs_and_masks():
+    masked = layers.Masking()(keras.Input((None, 5)))
+    pooled, weights = SeqWeightedAttention(return_attention=True)(masked)
+    assert pooled.shape == (None, 5) and weights.shape == (None, None)
+    assert getattr(pooled, "_keras_mask", None) is None and getattr(weights, "_keras_mask", None) is None
+    assert SeqWeightedAttention().compute_output_shape((2, 7, 5)) == (2, 5)
+
+
+def test_seq_weighted_attention_registered_round_trip(task, tmp_path):
+    model = build_seq_weighted_attention_classifier(task, units=4)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(task.train.X, task.train.y, epochs=1, verbose=0)
+    path = tmp_path / "swa_registered.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)  # no custom_objects: the port is registered
+    assert type(loaded.get_layer("seq_weighted_attention")) is SeqWeightedAttention
+    np.testing.assert_array_equal(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0))
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (2, 3, 4, 5)])
+def test_seq_weighted_attention_rejects_rank_other_than_3(shape):
+    with pytest.raises(ValueError, match="rank-3"):
+        SeqWeightedAttention()(np.zeros(shape, np.float32))

@@ -2,11 +2,14 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
-from keras_self_attention import SeqSelfAttention
 
 from utils.data import make_motif_task
-from utils.self_attention import (MaskedSeqSelfAttention, attention_model, attention_on_padding,
+from utils.self_attention import (MaskedSeqSelfAttention, SeqSelfAttention, attention_model, attention_on_padding,
                                   build_self_attention_classifier)
+
+# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="keras-self-attention runs on the TensorFlow backend only")
 
 VARIANTS = [
     {},
@@ -35,12 +38,12 @@ def padded_batch(seed=0, lengths=(6, 4, 2)):
     return x
 
 
-def twin_weights(kwargs, masked_input=True):
-    """The original and the fixed layer with shared weights; returns a function x -> (orig, fixed)."""
+def twin_weights(kwargs, masked_input=True, original_cls=SeqSelfAttention, fixed_cls=MaskedSeqSelfAttention):
+    """Two layers with shared weights (by default the port and the fix); returns a function x -> (orig, fixed)."""
     inputs = keras.Input((None, 5))
     x = layers.Masking()(inputs) if masked_input else inputs
-    original = SeqSelfAttention(return_attention=True, name="original", **kwargs)(x)
-    fixed = MaskedSeqSelfAttention(return_attention=True, name="fixed", **kwargs)(x)
+    original = original_cls(return_attention=True, name="original", **kwargs)(x)
+    fixed = fixed_cls(return_attention=True, name="fixed", **kwargs)(x)
     model = keras.Model(inputs, [*original, *fixed])
     model.get_layer("fixed").set_weights(model.get_layer("original").get_weights())
     return lambda batch: model.predict(batch, verbose=0)
@@ -179,3 +182,173 @@ def test_attention_on_padding():
 def test_attention_on_padding_rejects_bad_input(weights, lengths, message):
     with pytest.raises(ValueError, match=message):
         attention_on_padding(weights, lengths)
+
+
+# --- the port against keras-self-attention 0.51.0 (TensorFlow only) ---
+
+def _package_layer():
+    from keras_self_attention import SeqSelfAttention as PackageSeqSelfAttention
+
+    return PackageSeqSelfAttention
+
+
+@tensorflow_only
+@pytest.mark.parametrize("kwargs", VARIANTS)
+@pytest.mark.parametrize("masked_input", [True, False])
+def test_port_matches_package_output_for_output(kwargs, masked_input):
+    """The package's weights in the port give the package's outputs and weights, padding (and its bug) included."""
+    x = padded_batch()
+    package_v, package_a, port_v, port_a = twin_weights(kwargs, masked_input, _package_layer(), SeqSelfAttention)(x)
+    np.testing.assert_allclose(port_v, package_v, atol=1e-6)
+    np.testing.assert_allclose(port_a, package_a, atol=1e-6)
+    if masked_input and not kwargs.get("history_only"):
+        assert port_a[1, :4, 4:].sum() > 0.01  # the comparison covers the attention on padding
+
+
+@tensorflow_only
+@pytest.mark.parametrize("kwargs", VARIANTS)
+@pytest.mark.parametrize("masked_input", [True, False])
+def test_port_regulariser_matches_package(kwargs, masked_input):
+    inputs = keras.Input((None, 5))
+    x = layers.Masking()(inputs) if masked_input else inputs
+    cls_and_names = ((_package_layer(), "package"), (SeqSelfAttention, "port"))
+    outputs = [cls(attention_regularizer_weight=1e-2, name=name, **kwargs)(x) for cls, name in cls_and_names]
+    model = keras.Model(inputs, outputs)
+    model.get_layer("port").set_weights(model.get_layer("package").get_weights())
+    model(padded_batch(seed=4))
+    package_loss, port_loss = (float(sum(model.get_layer(name).losses)) for _, name in cls_and_names)
+    assert package_loss > 0
+    np.testing.assert_allclose(port_loss, package_loss, rtol=1e-6)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("kwargs", [{}, {"attention_type": "multiplicative"},
+                                    {"use_additive_bias": False, "use_attention_bias": False},
+                                    {"history_only": True, "units": 7, "kernel_regularizer": "l2"}])
+def test_port_has_the_packages_weights_and_config(kwargs):
+    package, port = _package_layer()(name="attn", **kwargs), SeqSelfAttention(name="attn", **kwargs)
+    package.build((None, 6, 5))
+    port.build((None, 6, 5))
+    assert [(w.name, w.shape) for w in port.weights] == [(w.name, w.shape) for w in package.weights]
+    assert all(w.name.startswith("attn_") for w in port.weights)
+    assert port.get_config() == package.get_config()
+
+
+@tensorflow_only
+def test_port_initialises_like_the_package():
+    """Same initialisers (glorot_normal kernels, zero biases): same seed, same weights."""
+    weights = []
+    for cls in (_package_layer(), SeqSelfAttention):
+        keras.utils.set_random_seed(7)
+        layer = cls(name="attn")
+        layer.build((None, 6, 5))
+        weights.append(layer.get_weights())
+    for package_w, port_w in zip(*weights):
+        np.testing.assert_array_equal(port_w, package_w)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("kwargs", VARIANTS)
+@pytest.mark.parametrize("masked_input", [True, False])
+def test_fix_matches_package_without_padding(kwargs, masked_input):
+    x = padded_batch(seed=1, lengths=(6, 6, 6))
+    package_v, package_a, fixed_v, fixed_a = twin_weights(kwargs, masked_input, _package_layer())(x)
+    np.testing.assert_allclose(fixed_v, package_v, atol=1e-6)
+    np.testing.assert_allclose(fixed_a, package_a, atol=1e-6)
+
+
+@tensorflow_only
+def test_a_model_saved_with_the_package_loads_into_the_port(task, tmp_path):
+    model = build_self_attention_classifier(task, "after", units=4, attention_cls=_package_layer(),
+                                            attention_type="multiplicative")
+    path = tmp_path / "package.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, custom_objects=MaskedSeqSelfAttention.get_custom_objects())
+    assert type(loaded.get_layer("self_attention")) is SeqSelfAttention
+    np.testing.assert_allclose(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0),
+                               atol=1e-6)
+
+
+@tensorflow_only
+def test_attention_model_reads_the_packages_layer(task):
+    model = build_self_attention_classifier(task, "after", units=4, attention_cls=_package_layer())
+    weights = attention_model(model).predict(task.test.X, verbose=0)
+    assert weights.shape == (len(task.test), task.max_len, task.max_len)
+    lengths = task.test.lengths
+    assert max(w[:length, length:].sum() for w, length in zip(weights, lengths)) > 0.01  # the package's bug
+
+
+# --- the course's layers on any backend ---
+
+@pytest.mark.parametrize("cls, kwargs", [(SeqSelfAttention, {}), (MaskedSeqSelfAttention, {}),
+                                         (SeqSelfAttention, {"attention_type": "multiplicative",
+                                                             "history_only": True}),
+                                         (MaskedSeqSelfAttention, {"attention_width": 3,
+                                                                   "attention_activation": "sigmoid",
+                                                                   "attention_regularizer_weight": 1e-3})])
+def test_course_layer_round_trip_gives_identical_predictions(task, tmp_path, cls, kwargs):
+    inputs = keras.Input((None, task.n_features))
+    x = cls(name="attention", **kwargs)(layers.Masking()(inputs))
+    outputs = layers.Dense(task.n_classes, activation="softmax")(layers.GlobalAveragePooling1D()(x))
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "layer.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)  # registered: no custom_objects
+    assert type(loaded.get_layer("attention")) is cls
+    assert loaded.get_layer("attention").get_config() == model.get_layer("attention").get_config()
+    np.testing.assert_array_equal(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0))
+
+
+def test_port_reproduces_the_masking_bug_and_the_fix_removes_it():
+    """Real queries of the port attend to padded keys; the fix gives them exactly 0 (no package needed)."""
+    x = padded_batch()
+    _, port_a, _, fixed_a = twin_weights({})(x)
+    assert port_a[1, :4, 4:].min() > 0 and port_a[2, :2, 2:].min() > 0
+    assert np.all(fixed_a[1, :, 4:] == 0.0) and np.all(fixed_a[2, :, 2:] == 0.0)
+    # only (padded query, padded key) pairs are penalised in the port: a padded query ignores padded keys
+    assert port_a[1, 4:, 4:].max() < 1e-6
+
+
+@pytest.mark.parametrize("cls", [SeqSelfAttention, MaskedSeqSelfAttention])
+def test_outputs_and_masks(cls):
+    inputs = keras.Input((None, 5))
+    masked = layers.Masking()(inputs)
+    values, weights = cls(return_attention=True)(masked)
+    assert values.shape == (None, None, 5) and weights.shape == (None, None, None)
+    assert getattr(values, "_keras_mask", None) is not None and getattr(weights, "_keras_mask", None) is None
+    assert cls().compute_output_shape((2, 6, 5)) == (2, 6, 5)
+    assert cls(return_attention=True).compute_output_shape((2, 6, 5)) == [(2, 6, 5), (2, 6, 6)]
+
+
+def test_history_only_means_an_unbounded_causal_window():
+    layer = SeqSelfAttention(history_only=True, return_attention=True)
+    assert layer.attention_width == int(1e9)
+    _, a = layer(padded_batch(lengths=(6, 6, 6)))
+    a = keras.ops.convert_to_numpy(a)
+    rows, cols = np.tril_indices(6)
+    assert np.all(np.triu(a, k=1) == 0.0) and np.all(a[:, rows, cols] > 0)
+
+
+def test_builder_accepts_any_seq_self_attention_class(task):
+    class Custom(SeqSelfAttention):
+        pass
+
+    for cls in (SeqSelfAttention, MaskedSeqSelfAttention, Custom):
+        model = build_self_attention_classifier(task, "after", units=4, attention_cls=cls)
+        assert type(model.get_layer("self_attention")) is cls
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the package's layer runs on TensorFlow")
+def test_builder_rejects_the_packages_layer_off_tensorflow(task):
+    stand_in = type("SeqSelfAttention", (layers.Layer,), {"__module__": "keras_self_attention.seq_self_attention"})
+    with pytest.raises(ValueError, match="TensorFlow backend only"):
+        build_self_attention_classifier(task, attention_cls=stand_in)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"attention_type": "dot"}, "attention_type"),
+                                             ({"return_attention": True}, "rank-3")])
+def test_port_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SeqSelfAttention(**kwargs)(np.zeros((2, 5), np.float32))
+    with pytest.raises(ValueError, match="feature size"):
+        SeqSelfAttention().build((None, 5, None))

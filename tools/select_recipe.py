@@ -20,19 +20,14 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from utils.blocks import build_encoder_classifier  # noqa: E402
 from utils.data import Dataset, SequenceSet, apply_scaler, fit_scaler, load_japanese_vowels  # noqa: E402
+from utils.registry import CLOSING_EPOCHS, CLOSING_MODELS, RECIPE_FILE  # noqa: E402
 from utils.training import train_and_evaluate  # noqa: E402
 
-OUT = ROOT / "notebooks" / "recipe_selection.json"
-EPOCHS, FOLDS, SEED = 30, 5, 0
+OUT = RECIPE_FILE
+MODEL = "05 BiLSTM + encoder block"
+EPOCHS, FOLDS, SEED = CLOSING_EPOCHS, 5, 0
 BATCH_SIZES, LABEL_SMOOTHING = (64, 32), (0.0, 0.1)
-
-
-def encoder_block_model(data: Dataset):
-    """The closing comparison's lesson 05 model."""
-    return build_encoder_classifier(data, front="bilstm", units=32, depth=1, heads=4, dropout=0.2,
-                                    input_noise=0.2)
 
 
 def folds(raw: Dataset):
@@ -47,7 +42,7 @@ def folds(raw: Dataset):
 
 def held_out_correct(fold: Dataset, batch_size: int, smoothing: float) -> int:
     """How many of the fold's held-out utterances the encoder block gets right after training."""
-    run = train_and_evaluate(encoder_block_model, fold, seed=SEED, epochs=EPOCHS, batch_size=batch_size,
+    run = train_and_evaluate(CLOSING_MODELS[MODEL], fold, seed=SEED, epochs=EPOCHS, batch_size=batch_size,
                              label_smoothing=smoothing)
     return int(np.sum(run.y_pred == fold.test.y))
 
@@ -61,7 +56,7 @@ def main() -> None:
                      "cv_accuracy": round(correct / len(raw.train), 4)})
         print(rows[-1], flush=True)
     best = max(rows, key=lambda r: r["cv_accuracy"])
-    OUT.write_text(json.dumps({"model": "05 BiLSTM + encoder block", "epochs": EPOCHS, "folds": FOLDS,
+    OUT.write_text(json.dumps({"model": MODEL, "epochs": EPOCHS, "folds": FOLDS,
                                "candidates": rows, "chosen": best}, indent=1) + "\n")
     print("chosen:", best, "->", OUT.relative_to(ROOT))
 

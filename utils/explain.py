@@ -1,6 +1,7 @@
 """Explanations to test attention against: gradient saliency and the share of weight on known evidence (Lesson 03)."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 from .data import whole_number, validate_sequences
@@ -10,30 +11,54 @@ def gradient_saliency(model, X, lengths=None, batch_size: int = 128) -> np.ndarr
     """How strongly each time step moves the predicted class: (N, T), each row summing to 1 over real steps.
 
     Saliency of step t is the L2 norm over features of d log p(predicted class) / d x_t
-    (Simonyan et al. 2014, applied to sequences). Padded steps get exactly 0.
+    (Simonyan et al. 2014, applied to sequences). Padded steps get exactly 0. Runs on the TensorFlow
+    backend (``tf.GradientTape``) and on JAX (``jax.grad``); each sequence's gradient is its own,
+    since the batch's summed log-probability has no cross-sequence terms at inference.
     """
-    import tensorflow as tf
-
     X = np.asarray(X, dtype=np.float32)
     lengths = validate_sequences(X, lengths=lengths)  # ValueError on rank, NaN, all-padding rows
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    gradient = _input_gradient(keras.backend.backend())
     rows = []
     for start in range(0, len(X), batch_size):
-        x = tf.convert_to_tensor(X[start:start + batch_size])
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            probs = model(x, training=False)
-            if probs.shape.rank != 2:
-                raise ValueError(f"the model must output (batch, classes) probabilities, got shape {probs.shape}")
-            picked = tf.reduce_max(probs, axis=-1)  # probability of the predicted class
-            log_p = tf.math.log(picked + 1e-12)
-        grads = tape.gradient(log_p, x)
-        rows.append(tf.norm(grads, axis=-1).numpy())
+        grads = gradient(model, X[start:start + batch_size])
+        rows.append(np.linalg.norm(grads, axis=-1))
     saliency = np.concatenate(rows)
     saliency *= np.arange(X.shape[1])[None, :] < lengths[:, None]
     total = saliency.sum(axis=1, keepdims=True)
     return np.divide(saliency, total, out=np.zeros_like(saliency), where=total > 0)
+
+
+def _predicted_log_prob(probs):
+    """log p(predicted class) per sequence, in ``keras.ops`` so TensorFlow and JAX can differentiate it."""
+    if len(probs.shape) != 2:
+        raise ValueError(f"the model must output (batch, classes) probabilities, got shape {tuple(probs.shape)}")
+    return keras.ops.log(keras.ops.max(probs, axis=-1) + 1e-12)  # probability of the predicted class
+
+
+def _input_gradient(backend: str):
+    """A function (model, x) -> d sum(log p(predicted class)) / dx as NumPy, for this Keras backend."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def gradient(model, x):
+            x = tf.convert_to_tensor(x)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                log_p = _predicted_log_prob(model(x, training=False))
+            return tape.gradient(log_p, x).numpy()  # a vector target: the gradient of its sum
+    elif backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def gradient(model, x):
+            def summed(inputs):
+                return jnp.sum(_predicted_log_prob(model(inputs, training=False)))
+            return np.asarray(jax.grad(summed)(jnp.asarray(x)))
+    else:
+        raise ValueError(f"gradient_saliency supports the tensorflow and jax backends, not {backend!r}")
+    return gradient
 
 
 def weight_on_span(weights, starts, span: int) -> np.ndarray:

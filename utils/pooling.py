@@ -2,8 +2,9 @@
 
 ``AttentionPooling`` scores every step with ``v^T tanh(W h_t + b)`` (Bahdanau et al. 2015; the
 context vector ``u_w`` of Yang et al. 2016), takes a masked softmax over time and returns the
-weighted sum of the states. The builders put it, or keras-self-attention's ``SeqWeightedAttention``,
-on top of the lesson 01 BiLSTM.
+weighted sum of the states. ``SeqWeightedAttention`` is a ``keras.ops`` port of keras-self-attention's
+layer of that name (whose TensorFlow-only code cannot run on JAX). The builders put either on top of
+the lesson 01 BiLSTM.
 """
 from __future__ import annotations
 
@@ -84,6 +85,61 @@ class AttentionPooling(layers.Layer):
         return {**super().get_config(), "units": self.units, "return_weights": self.return_weights}
 
 
+@keras.saving.register_keras_serializable(package="course")
+class SeqWeightedAttention(layers.Layer):
+    r"""A port of keras-self-attention 0.51.0's ``SeqWeightedAttention`` to ``keras.ops`` (any backend).
+
+    ``Y = softmax(XW + b) X`` (the package cites https://arxiv.org/pdf/1708.00524.pdf), with the package's
+    arguments, weights (``<name>_W`` (features, 1), uniform; ``<name>_b`` zeros) and arithmetic, so its
+    numbers and saved models carry over: padded steps get a -10000 penalty (exp(-10000) is exactly 0
+    in float32) and the softmax denominator has ``+ epsilon``. With ``return_attention=True`` the layer
+    returns ``[pooled, weights]``. A rank other than 3 raises ``ValueError``.
+    """
+
+    def __init__(self, use_bias=True, return_attention=False, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.use_bias = use_bias
+        self.return_attention = return_attention
+        self.W, self.b = None, None
+
+    def get_config(self):
+        return {**super().get_config(), "use_bias": self.use_bias, "return_attention": self.return_attention}
+
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[2] is None:
+            raise ValueError(f"{self.name} expects rank-3 input (batch, time, features) with a known feature size, "
+                             f"got shape {tuple(input_shape)}")
+        self.W = self.add_weight(shape=(int(input_shape[2]), 1), name=f"{self.name}_W",
+                                 initializer=keras.initializers.get("uniform"))
+        if self.use_bias:
+            self.b = self.add_weight(shape=(1,), name=f"{self.name}_b", initializer=keras.initializers.get("zeros"))
+        super().build(input_shape)
+
+    def call(self, x, mask=None):
+        logits = ops.matmul(x, self.W)
+        if self.use_bias:
+            logits = logits + self.b
+        logits = ops.squeeze(logits, axis=-1)  # (batch, time)
+        if mask is not None:
+            logits = logits - 10000.0 * (1.0 - ops.cast(mask, logits.dtype))
+        ai = ops.exp(logits - ops.max(logits, axis=-1, keepdims=True))
+        att_weights = ai / (ops.sum(ai, axis=1, keepdims=True) + keras.backend.epsilon())
+        result = ops.sum(x * ops.expand_dims(att_weights, axis=-1), axis=1)
+        return [result, att_weights] if self.return_attention else result
+
+    def compute_output_shape(self, input_shape):
+        pooled = (input_shape[0], input_shape[2])
+        return [pooled, (input_shape[0], input_shape[1])] if self.return_attention else pooled
+
+    def compute_mask(self, inputs, mask=None):
+        return [None, None] if self.return_attention else None
+
+    @staticmethod
+    def get_custom_objects():
+        return {"SeqWeightedAttention": SeqWeightedAttention}
+
+
 def _bilstm_states(data: Dataset, units: int, dropout: float):
     """``Input -> Masking -> BiLSTM(return_sequences)``, as in lesson 01's classifier."""
     units = whole_number("units", units)
@@ -105,12 +161,10 @@ def build_attention_pooling_classifier(data: Dataset, units: int = 64, attention
 
 
 def build_seq_weighted_attention_classifier(data: Dataset, units: int = 64, dropout: float = 0.0) -> keras.Model:
-    """``Masking -> BiLSTM -> SeqWeightedAttention -> softmax`` (keras-self-attention; uncompiled).
+    """``Masking -> BiLSTM -> SeqWeightedAttention -> softmax`` (the port above, so any backend; uncompiled).
 
-    Load a saved copy with ``custom_objects=SeqWeightedAttention.get_custom_objects()``.
+    The layer is registered with Keras, so ``keras.saving.load_model`` needs no ``custom_objects``.
     """
-    from keras_self_attention import SeqWeightedAttention
-
     inputs, states = _bilstm_states(data, units, dropout)
     pooled = SeqWeightedAttention(name="seq_weighted_attention")(states)
     outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(pooled)
@@ -120,13 +174,14 @@ def build_seq_weighted_attention_classifier(data: Dataset, units: int = 64, drop
 def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
     """A model from ``model``'s input to the weights of its pooling layer ``layer_name``, shape (batch, time).
 
-    Works for ``AttentionPooling`` and ``SeqWeightedAttention``: the layer is re-applied with its
-    trained variables and ``return_weights``/``return_attention`` switched on.
+    Works for ``AttentionPooling`` and ``SeqWeightedAttention`` (the port or keras-self-attention's, told
+    apart by class name so the package is never imported): the layer is re-applied with its trained
+    variables and ``return_weights``/``return_attention`` switched on.
     """
     layer = find_layer(model, layer_name)
     if isinstance(layer, AttentionPooling):
         _, weights = reapply_layer(layer, return_weights=True)
-    elif type(layer).__name__ == "SeqWeightedAttention":
+    elif any(base.__name__ == "SeqWeightedAttention" for base in type(layer).__mro__):
         _, weights = reapply_layer(layer, return_attention=True)
     else:
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")

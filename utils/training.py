@@ -1,6 +1,8 @@
 """Training and evaluation: metrics, one seeded run, and the multi-seed comparison."""
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -74,9 +76,19 @@ class RunResult:
     model: object = field(repr=False, default=None)
 
 
-def predict_labels(model, X, batch_size: int = 256) -> np.ndarray:
-    """Arg-max class predictions."""
+def predict_labels(model, X, batch_size: int = 1024) -> np.ndarray:
+    """Arg-max class predictions (in few, large batches: each new batch shape costs JAX a compilation)."""
     return np.argmax(model.predict(X, batch_size=batch_size, verbose=0), axis=-1).astype(np.int32)
+
+
+def _predict_test_and_train(model, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted labels for the test and the training split, in one call when their shapes allow it
+    (one batch shape instead of two: JAX compiles the prediction once)."""
+    if data.test.X.shape[1:] != data.train.X.shape[1:]:
+        return predict_labels(model, data.test.X), predict_labels(model, data.train.X)
+    both = predict_labels(model, np.concatenate([data.test.X, data.train.X]),
+                          batch_size=min(len(data.test) + len(data.train), 2048))
+    return both[:len(data.test)], both[len(data.test):]
 
 
 def _copy_variables(source, target) -> None:
@@ -101,8 +113,47 @@ def _loss_and_targets(data: Dataset, label_smoothing: float):
             one_hot[data.train.y], one_hot[data.test.y])
 
 
+PROGRESS_ENV = "COURSE_PROGRESS"  # 0 hides the progress bars
+
+
+def show_progress() -> bool:
+    """Progress bars appear in a Jupyter kernel or a terminal, never in captured test output or logs to a file."""
+    if os.environ.get(PROGRESS_ENV, "1").strip() == "0":
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python without IPython
+        get_ipython = lambda: None  # noqa: E731
+    return get_ipython() is not None or sys.stdout.isatty()
+
+
+def _progress(name: str, total: int):
+    """One progress line for a comparison: model, seed k of n, elapsed and estimated time left (tqdm)."""
+    from tqdm import tqdm  # the text bar: its last state is what a saved notebook keeps
+
+    return tqdm(total=total, desc=name, unit="seed", disable=not show_progress(), leave=True, file=sys.stdout,
+                ncols=100, bar_format="{desc}: seed {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed, {remaining} left")
+
+
+def _use_jit(trainer, jit_compile) -> bool | str:
+    """Resolve ``jit_compile`` for ``compile``. XLA on TensorFlow cannot compile the cuDNN LSTM kernel, so
+    with ``jit_compile=True`` the trainer's LSTMs use the generic kernel (the same maths; on a CPU there is
+    no cuDNN kernel anyway). The returned models keep their cuDNN-eligible configuration."""
+    import keras
+
+    if jit_compile not in ("auto", True, False):
+        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+    if jit_compile is True and keras.backend.backend() == "tensorflow":
+        from .models import lstm_layers
+
+        for lstm in lstm_layers(trainer):
+            lstm.use_cudnn, lstm.supports_jit = False, True  # Keras bars XLA only for the cuDNN path
+    return jit_compile
+
+
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
-                 monitor_test: bool, keep_models: bool, verbose: int, label_smoothing: float = 0.0) -> list[RunResult]:
+                 monitor_test: bool, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
+                 jit_compile="auto", name: str = "") -> list[RunResult]:
     """Train ``build(data)`` once per seed and score it on the test split.
 
     One compiled model does the training for every seed: before each seed it receives that seed's
@@ -119,10 +170,12 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     keras.backend.clear_session()
     set_seed(seeds[0])
     trainer = build(data)
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
+                    jit_compile=_use_jit(trainer, jit_compile))
     trainer.optimizer.build(trainer.trainable_variables)
     optimizer_start = [v.numpy() for v in trainer.optimizer.variables]
     runs = []
+    progress = _progress(name or trainer.name, len(seeds)) if len(seeds) > 1 else None
     for seed in seeds:
         set_seed(seed)
         model = build(data)  # this seed's initial weights
@@ -134,29 +187,34 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
                               validation_data=(data.test.X, y_test) if monitor_test else None,
                               verbose=verbose)
         seconds = time.perf_counter() - start
-        y_pred = predict_labels(trainer, data.test.X)
-        train_acc = float(np.mean(predict_labels(trainer, data.train.X) == data.train.y))
+        y_pred, train_pred = _predict_test_and_train(trainer, data)
+        train_acc = float(np.mean(train_pred == data.train.y))
         if keep_models:
             _copy_variables(trainer, model)
         runs.append(RunResult(seed, classification_metrics(data.test.y, y_pred, data.n_classes), train_acc,
                               history.history, y_pred, seconds, trainer.count_params(),
                               model if keep_models else None))
+        if progress is not None:
+            progress.update()
+    if progress is not None:
+        progress.close()
     return runs
 
 
 def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: int = 40, batch_size: int = 32,
                        learning_rate: float = 3e-3, monitor_test: bool = False, label_smoothing: float = 0.0,
-                       verbose: int = 0) -> RunResult:
+                       verbose: int = 0, jit_compile="auto") -> RunResult:
     """Seed, build ``build(data)``, train on ``data.train`` with a fixed epoch budget, score on test.
 
     The test split is never used to choose anything: no early stopping, no checkpoint picking
     (``monitor_test=True`` only records its loss and accuracy per epoch, for learning curves).
     Loss is sparse categorical cross-entropy, the right loss for integer multi-class labels.
     ``label_smoothing`` > 0 trains on targets that keep that share of probability off the true class,
-    spread evenly over all classes (Szegedy et al. 2016), a regulariser.
+    spread evenly over all classes (Szegedy et al. 2016), a regulariser. ``jit_compile`` goes to
+    ``Model.compile`` (``"auto"``: Keras' choice, which compiles on JAX and not on a TensorFlow CPU).
     """
     return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, monitor_test, True, verbose,
-                        label_smoothing)[0]
+                        label_smoothing, jit_compile)[0]
 
 
 @dataclass
@@ -186,18 +244,58 @@ class SeedComparison:
 
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
               epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, monitor_test: bool = False,
-              label_smoothing: float = 0.0, verbose: int = 0) -> SeedComparison:
+              label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto") -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
     Training is as in :func:`train_and_evaluate`; ``keep_models=True`` keeps each seed's trained model.
+    In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
     """
     seeds = list(seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
     return SeedComparison(name, _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, monitor_test,
-                                             keep_models, verbose, label_smoothing))
+                                             keep_models, verbose, label_smoothing, jit_compile, name))
 
 
 def compare(*comparisons: SeedComparison) -> pd.DataFrame:
     """One summary row per model: mean and 95% interval over seeds."""
     return pd.DataFrame([c.summary() for c in comparisons]).set_index("model")
+
+
+def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
+    """Gradients of the mean sparse cross-entropy on one batch ``(X, y)`` with respect to ``variables``.
+
+    Works on both backends: ``tf.GradientTape`` on TensorFlow, ``jax.grad`` of the model's stateless call on
+    JAX. ``variables`` must be trainable variables of ``model`` (e.g. ``model.get_layer("dense").kernel``).
+    """
+    import keras
+
+    X = np.asarray(X, dtype="float32")
+    y = np.asarray(y)
+    if X.ndim != 3 or y.shape != (len(X),):
+        raise ValueError(f"need X (batch, time, features) and one integer label per sequence, got {X.shape}, {y.shape}")
+    targets = list(variables)
+    trainable = model.trainable_variables
+    positions = [next((i for i, v in enumerate(trainable) if v is t), None) for t in targets]
+    if not targets or None in positions:
+        raise ValueError("variables must be a non-empty list of the model's trainable variables")
+
+    def mean_loss(probabilities):
+        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = mean_loss(model(X, training=True))
+        return [np.asarray(g) for g in tape.gradient(loss, targets)]
+    import jax
+
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def loss_of(values):
+        probabilities, _ = model.stateless_call(values, non_trainable, X, training=True)
+        return mean_loss(probabilities)
+
+    gradients = jax.grad(loss_of)([v.value for v in trainable])
+    return [np.asarray(gradients[i]) for i in positions]

@@ -49,7 +49,7 @@ def check_masked_attention_weights(fn) -> bool:
 
 def check_parameter_count(fn) -> bool:
     """``fn(features, units, attention_type, use_additive_bias, use_attention_bias) -> int``."""
-    from keras_self_attention import SeqSelfAttention
+    from ..self_attention import SeqSelfAttention  # the port: the package's weights, on any backend
 
     problems = []
     cases = [(12, 32, "additive", True, True), (128, 16, "additive", True, True), (12, 32, "additive", False, False),
@@ -72,9 +72,13 @@ def check_parameter_count(fn) -> bool:
 
 
 def check_sequence_classifier(build, data) -> bool:
-    """``build(data) -> keras.Model`` with SeqSelfAttention that outputs ONE class distribution per sequence."""
+    """``build(data) -> keras.Model`` with SeqSelfAttention that outputs ONE class distribution per sequence.
+
+    Any SeqSelfAttention counts: keras-self-attention's, the course's port or ``MaskedSeqSelfAttention``.
+    """
     import keras
-    from keras_self_attention import SeqSelfAttention
+
+    from ..self_attention import is_seq_self_attention
 
     model, error = _call(build, data)
     if error:
@@ -82,7 +86,7 @@ def check_sequence_classifier(build, data) -> bool:
     if not isinstance(model, keras.Model):
         return report([f"build(data) must return a keras.Model, got {type(model).__name__}"], "")
     problems = []
-    if not any(isinstance(layer, SeqSelfAttention) for layer in model.layers):
+    if not any(is_seq_self_attention(type(layer)) for layer in model.layers):
         problems.append("the model has no SeqSelfAttention layer")
     x = data.test.X[:4]
     probs, error = _call(lambda: model.predict(x, verbose=0))

@@ -1,0 +1,54 @@
+"""The registry of closing models and the benchmark's arithmetic (the benchmark itself is never timed in tests)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils.data import make_motif_task
+from utils.registry import CLOSING_MODELS, closing_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("bench_training", ROOT / "tools" / "bench_training.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_every_closing_model_builds_a_classifier():
+    task = make_motif_task(8, 4, min_len=5, max_len=9, motif_len=3, seed=0)
+    for name, build in CLOSING_MODELS.items():
+        model = build(task)
+        assert model.output_shape == (None, task.n_classes), name
+
+
+def test_closing_recipe_reads_the_cross_validated_choice(tmp_path):
+    recipe = closing_recipe()
+    stored = json.loads((ROOT / "notebooks" / "recipe_selection.json").read_text())["chosen"]
+    assert recipe["batch_size"] == stored["batch_size"] and recipe["label_smoothing"] == stored["label_smoothing"]
+    bad = tmp_path / "recipe.json"
+    bad.write_text(json.dumps({"chosen": {"batch_size": 32}}))
+    with pytest.raises(ValueError, match="no chosen recipe"):
+        closing_recipe(bad)
+    with pytest.raises(ValueError, match="missing"):
+        closing_recipe(tmp_path / "absent.json")
+
+
+def test_bench_summary_computes_speed_up_and_the_paired_difference():
+    base = {"m": {"fit_seconds": [4.0, 4.0, 4.2, 3.8], "accuracy": [0.90, 0.92, 0.94, 0.96]}}
+    fast = {"m": {"fit_seconds": [1.0, 1.1, 0.9, 1.0], "accuracy": [0.91, 0.93, 0.95, 0.97]}}
+    rows = {r["route"]: r for r in bench.summarise({"slow": base, "fast": fast}, "slow")}
+    assert rows["slow"]["speed_up"] == 1.0 and "accuracy_difference" not in rows["slow"]
+    assert rows["fast"]["speed_up"] == pytest.approx(4.0)
+    assert rows["fast"]["accuracy_difference"] == pytest.approx(0.01)
+    assert rows["fast"]["difference_95ci"] == pytest.approx([0.01, 0.01])
+    assert rows["fast"]["same_accuracy"] is True
+    worse = {"m": {"fit_seconds": [1.0] * 4, "accuracy": list(np.subtract(base["m"]["accuracy"], 0.05))}}
+    assert bench.summarise({"slow": base, "worse": worse}, "slow")[1]["same_accuracy"] is False
+
+
+def test_stored_benchmark_names_every_closing_model_with_ten_seeds():
+    stored = json.loads((ROOT / "benchmarks" / "training.json").read_text())
+    assert stored["seeds"] >= 10 and stored["machine"]["cpu_count"] >= 1
+    for route in stored["routes"]:
+        assert {r["model"] for r in stored["results"] if r["route"] == route} == set(CLOSING_MODELS)

@@ -1,0 +1,114 @@
+"""The backend choice, seeding, determinism across fresh processes, and the progress line."""
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from utils import runtime
+from utils.data import make_motif_task
+from utils.models import build_bilstm_classifier, lstm_layers
+from utils.training import run_seeds, show_progress
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = keras.backend.backend()
+
+
+def test_auto_picks_jax_without_a_gpu_driver_and_the_override_wins(monkeypatch):
+    monkeypatch.delenv(runtime.BACKEND_ENV, raising=False)
+    monkeypatch.setenv("KERAS_BACKEND", BACKEND)  # restored afterwards
+    monkeypatch.setattr(runtime, "gpu_driver_present", lambda: False)
+    monkeypatch.setitem(sys.modules, "keras", None)  # pretend Keras is not imported yet
+    monkeypatch.delitem(sys.modules, "keras")
+    assert runtime.choose_backend("auto") == "jax"
+    monkeypatch.setattr(runtime, "gpu_driver_present", lambda: True)
+    assert runtime.choose_backend("auto") == "tensorflow"
+    monkeypatch.setenv(runtime.BACKEND_ENV, "jax")
+    assert runtime.choose_backend("auto") == "jax"
+    assert runtime.choose_backend("tensorflow") == "tensorflow", "a lesson that names its backend keeps it"
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
+
+
+@pytest.mark.parametrize("value", ["torch", "", "JAX!"])
+def test_an_unknown_backend_is_refused(monkeypatch, value):
+    monkeypatch.delenv(runtime.BACKEND_ENV, raising=False)
+    with pytest.raises(ValueError, match="backend must be"):
+        runtime.choose_backend(value)
+
+
+def test_switching_backend_after_keras_is_imported_says_restart(monkeypatch):
+    other = "jax" if BACKEND == "tensorflow" else "tensorflow"
+    monkeypatch.setenv("KERAS_BACKEND", BACKEND)
+    with pytest.raises(ValueError, match="restart the kernel"):
+        runtime.choose_backend(other)
+    assert runtime.choose_backend(BACKEND) == BACKEND
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_set_seed_refuses_bad_seeds(seed):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        runtime.set_seed(seed)
+
+
+def test_device_report_names_the_backend_and_the_device():
+    report = runtime.device_report()
+    assert report["backend"].startswith(BACKEND)
+    assert report["device"] == "CPU" or report["device"].startswith("GPU")
+
+
+TRAIN_ONE_SEED = """
+import hashlib, sys
+sys.path.insert(0, {root!r})
+from utils.data import make_motif_task
+from utils.models import build_bilstm_classifier
+from utils.training import train_and_evaluate
+task = make_motif_task(48, 32, min_len=6, max_len=12, motif_len=3, seed=0)
+run = train_and_evaluate(lambda d: build_bilstm_classifier(d, "average", units=4), task, seed=3, epochs=2,
+                         batch_size=16)
+probabilities = run.model.predict(task.test.X, verbose=0)
+import keras
+print(keras.backend.backend(), hashlib.sha256(probabilities.tobytes()).hexdigest())
+"""
+
+
+def test_the_same_seed_gives_bit_identical_predictions_in_two_fresh_processes():
+    """Determinism on this process's backend, proven the way a learner meets it: two new Python processes."""
+    env = {**os.environ, "KERAS_BACKEND": BACKEND, "COURSE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    outputs = [subprocess.run([sys.executable, "-c", TRAIN_ONE_SEED.format(root=str(ROOT))], env=env, check=True,
+                              capture_output=True, text=True).stdout.split()[-2:] for _ in range(2)]
+    assert outputs[0][0] == BACKEND
+    assert outputs[0] == outputs[1], "two fresh processes trained the same seed to different predictions"
+
+
+@pytest.fixture(scope="module")
+def tiny_task():
+    return make_motif_task(40, 24, min_len=6, max_len=12, motif_len=3, seed=0)
+
+
+def test_progress_stays_quiet_in_tests(tiny_task, capsys):
+    assert not show_progress()
+    run_seeds("quiet", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1), epochs=1)
+    captured = capsys.readouterr()
+    assert "seed" not in captured.out and "seed" not in captured.err
+
+
+def test_progress_shows_one_line_per_comparison_when_asked(tiny_task, capsys, monkeypatch):
+    monkeypatch.setattr("utils.training.show_progress", lambda: True)
+    run_seeds("noisy model", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1, 2),
+              epochs=1)
+    out = capsys.readouterr().out
+    assert "noisy model: seed 3/3" in out and "elapsed" in out
+
+
+def test_jit_compile_keeps_the_returned_models_cudnn_eligible(tiny_task):
+    comparison = run_seeds("jit", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1),
+                           epochs=1, keep_models=True, jit_compile=True)
+    for run in comparison.runs:
+        assert all(lstm.use_cudnn == "auto" for lstm in lstm_layers(run.model))
+    with pytest.raises(ValueError, match="jit_compile must be"):
+        run_seeds("bad", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1),
+                  epochs=1, jit_compile="yes")
