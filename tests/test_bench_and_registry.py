@@ -36,12 +36,12 @@ def test_closing_recipe_reads_the_cross_validated_choice(tmp_path):
 
 def test_bench_summary_computes_speed_up_and_the_paired_difference():
     base = {"m": {"fit_seconds": [4.0, 4.0, 4.2, 3.8], "accuracy": [0.90, 0.92, 0.94, 0.96]}}
-    fast = {"m": {"fit_seconds": [1.0, 1.1, 0.9, 1.0], "accuracy": [0.91, 0.93, 0.95, 0.97]}}
+    fast = {"m": {"fit_seconds": [1.0, 1.1, 0.9, 1.0], "accuracy": [0.905, 0.925, 0.945, 0.965]}}
     rows = {r["route"]: r for r in bench.summarise({"slow": base, "fast": fast}, "slow")}
     assert rows["slow"]["speed_up"] == 1.0 and "accuracy_difference" not in rows["slow"]
     assert rows["fast"]["speed_up"] == pytest.approx(4.0)
-    assert rows["fast"]["accuracy_difference"] == pytest.approx(0.01)
-    assert rows["fast"]["difference_95ci"] == pytest.approx([0.01, 0.01])
+    assert rows["fast"]["accuracy_difference"] == pytest.approx(0.005)
+    assert rows["fast"]["difference_95ci"] == pytest.approx([0.005, 0.005])
     assert rows["fast"]["same_accuracy"] is True
     worse = {"m": {"fit_seconds": [1.0] * 4, "accuracy": list(np.subtract(base["m"]["accuracy"], 0.05))}}
     assert bench.summarise({"slow": base, "worse": worse}, "slow")[1]["same_accuracy"] is False

@@ -1,6 +1,6 @@
 """Training speed, side by side: every closing-comparison model on every route, in one run.
 
-Usage: python tools/bench_training.py [--seeds 10] [--routes tensorflow,tensorflow-xla,jax]   (make bench)
+Usage: python tools/bench_training.py [--seeds 10] [--routes tensorflow,jax] [--reuse]   (make bench)
 
 A route is a Keras backend plus compile settings. Keras fixes its backend once per process, so each
 route trains in a fresh Python process, one route after the other (never two at once: the backends
@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--routes", default=",".join(ROUTES))
     parser.add_argument("--worker", choices=list(ROUTES))
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the stored results of the routes not run now (after a change that only affects them)")
     args = parser.parse_args()
     if args.seeds < 3:
         raise SystemExit("--seeds must be at least 3 (a median and an interval need them)")
@@ -127,10 +129,15 @@ def main() -> None:
     unknown = set(routes) - set(ROUTES)
     if unknown:
         raise SystemExit(f"unknown routes {sorted(unknown)}; choose from {list(ROUTES)}")
-    raw = {}
+    stored = json.loads((OUT / "training.json").read_text()) if args.reuse else {}
+    if stored and stored.get("seeds") != args.seeds:
+        raise SystemExit(f"--reuse needs the stored run's seed count ({stored.get('seeds')})")
+    raw = stored.get("raw", {})
     for route in routes:
         print(f"route {route}: {ROUTES[route][3]}", file=sys.stderr, flush=True)
         raw[route] = run_route(route, args.seeds)
+    routes = [r for r in ROUTES if r in raw]
+    raw = {r: raw[r] for r in routes}
     rows = summarise(raw, routes[0])
     write(rows, raw, args.seeds, routes)
     print((OUT / "README.md").read_text().split("<!-- results -->")[1])

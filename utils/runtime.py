@@ -29,7 +29,7 @@ def gpu_driver_present() -> bool:
 def choose_backend(backend: str = "auto") -> str:
     """Set the Keras backend for this process; call it before Keras is imported. Returns the backend.
 
-    ``"auto"`` picks JAX on a CPU, where the course measured it training its models 3-9x faster than
+    ``"auto"`` picks JAX on a CPU, where the course measured it training its models several times faster than
     TensorFlow (``make bench``), and TensorFlow when an NVIDIA driver is present, because only TensorFlow
     runs Keras' LSTM with the fused cuDNN kernel (reasoned, not measured: we have no GPU). The environment
     variable ``COURSE_BACKEND`` (``jax`` or ``tensorflow``) overrides ``"auto"``. A notebook that names its
