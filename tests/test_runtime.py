@@ -22,8 +22,7 @@ def test_auto_picks_jax_without_a_gpu_driver_and_the_override_wins(monkeypatch):
     monkeypatch.delenv(runtime.BACKEND_ENV, raising=False)
     monkeypatch.setenv("KERAS_BACKEND", BACKEND)  # restored afterwards
     monkeypatch.setattr(runtime, "gpu_driver_present", lambda: False)
-    monkeypatch.setitem(sys.modules, "keras", None)  # pretend Keras is not imported yet
-    monkeypatch.delitem(sys.modules, "keras")
+    monkeypatch.delitem(sys.modules, "keras")  # pretend Keras is not imported yet (restored afterwards)
     assert runtime.choose_backend("auto") == "jax"
     monkeypatch.setattr(runtime, "gpu_driver_present", lambda: True)
     assert runtime.choose_backend("auto") == "tensorflow"

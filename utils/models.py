@@ -41,6 +41,15 @@ def find_layer(model: keras.Model, name: str):
         raise ValueError(f"model {model.name!r} has no layer named {name!r}") from None
 
 
+def has_class_named(cls, name: str) -> bool:
+    """Whether class ``cls`` or one of its bases is called ``name``.
+
+    Tells the course's ports and keras-self-attention's layers of the same name apart from everything else
+    without importing the package (which needs TensorFlow).
+    """
+    return isinstance(cls, type) and any(base.__name__ == name for base in cls.__mro__)
+
+
 def reapply_layer(layer, **config):
     """Call a copy of a trained ``layer``, with ``config`` changed, on the layer's own input and mask.
 

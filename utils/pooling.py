@@ -13,7 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from .data import Dataset, whole_number
-from .models import find_layer, reapply_layer
+from .models import find_layer, has_class_named, reapply_layer
 
 
 def masked_softmax(scores, mask=None):
@@ -181,7 +181,7 @@ def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
     layer = find_layer(model, layer_name)
     if isinstance(layer, AttentionPooling):
         _, weights = reapply_layer(layer, return_weights=True)
-    elif any(base.__name__ == "SeqWeightedAttention" for base in type(layer).__mro__):
+    elif has_class_named(type(layer), "SeqWeightedAttention"):
         _, weights = reapply_layer(layer, return_attention=True)
     else:
         raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")

@@ -13,7 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from .data import Dataset, whole_number
-from .models import find_layer, reapply_layer
+from .models import find_layer, has_class_named, reapply_layer
 from .pooling import SeqWeightedAttention, masked_softmax
 
 PLACEMENTS = ("after", "before")
@@ -243,7 +243,7 @@ def is_seq_self_attention(cls) -> bool:
 
     Checked by class name along the MRO, so the package (which needs TensorFlow) is never imported.
     """
-    return isinstance(cls, type) and any(base.__name__ == "SeqSelfAttention" for base in cls.__mro__)
+    return has_class_named(cls, "SeqSelfAttention")
 
 
 def _needs_tensorflow(cls) -> bool:
