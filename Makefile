@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test bench notebooks times clean
+.PHONY: setup lab test test-oldest bench notebooks setup-cells times clean
 
 setup: $(STAMP)
 
@@ -21,14 +21,26 @@ test: setup               ## create the environment; unit tests on both backends
 	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile   # unit tests + notebooks (each on its own backend)
 	COURSE_FAST=1 KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile tests    # the unit tests again, on JAX
 
+OLDEST := .venv-oldest
+test-oldest:              ## the unit tests on both backends with the lowest TensorFlow, Keras, JAX and keras-self-attention requirements.txt admits
+	$(PYTHON) -m venv $(OLDEST)
+	$(PYTHON) tools/lowest_versions.py > $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/python -c "import tensorflow, keras, jax; print('oldest stack: tensorflow', tensorflow.__version__, '| keras', keras.__version__, '| jax', jax.__version__)"
+	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
+	COURSE_FAST=1 KERAS_BACKEND=jax $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
+
 bench: setup              ## training speed of every route side by side (about 15 min; writes benchmarks/)
 	$(PY) tools/bench_training.py
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
 	$(PY) tools/run_notebooks.py
 
+setup-cells: setup        ## write every notebook's Colab badge and setup cell from the repository address (forks: COURSE_REPO_URL=...)
+	$(PY) tools/write_setup_cells.py
+
 times:                    ## print the per-notebook full-run times recorded by `make notebooks`
 	@cat notebooks/run_times.json
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(OLDEST)

@@ -33,6 +33,6 @@ def mask_respecting_classifier(data, units=32):
     ])
 
 
-# check_compile(compile_for_integer_labels(build_bilstm_classifier(jv)), jv.n_classes)
+# check_compile(compile_for_integer_labels(build_classifier(jv, pool="last")), jv.n_classes)
 # check_cudnn_ready(cudnn_ready_stack(jv))
 # check_respects_mask(mask_respecting_classifier(jv), jv)

@@ -1,23 +1,12 @@
 # Lesson 03 solutions. In the notebook: %load ../solutions/lesson03.py
 import math
 
-import numpy as np
 
-
-# Exercise 1: a masked softmax over the last axis
-def my_masked_softmax(scores, mask):
-    scores = np.asarray(scores, dtype=np.float64)
-    mask = np.asarray(mask, dtype=bool)
-    largest = np.max(np.where(mask, scores, -np.inf), axis=-1, keepdims=True)  # largest *real* score
-    exps = np.where(mask, np.exp(np.where(mask, scores - largest, 0.0)), 0.0)  # padding: exactly 0
-    return exps / exps.sum(axis=-1, keepdims=True)
-
-
-# Exercise 2: u sums to 1 with u >= 0 and every entry of h_t lies in (-1, 1), so u.h_t lies in (-1, 1);
+# Exercise 1: u sums to 1 with u >= 0 and every entry of h_t lies in (-1, 1), so u.h_t lies in (-1, 1);
 # two weights differ by the factor exp(score_a - score_b) < exp(1 - (-1)).
 seed002_ceiling = math.exp(1 - (-1))
 
-# Exercise 3: AttentionPooling(units=16) on 32 features has W (32 x 16), b (16) and v (16);
+# Exercise 2: AttentionPooling(units=16) on 32 features has W (32 x 16), b (16) and v (16);
 # SeqWeightedAttention has W (32 x 1) and one bias.
 attention_pooling_params = 32 * 16 + 16 + 16
 seq_weighted_params = 32 + 1

@@ -1,18 +1,8 @@
 # Lesson 04 solutions. Load into the notebook with:  %load ../solutions/lesson04.py
 import keras
-import numpy as np
 from keras import layers
 
 from utils.self_attention import MaskedSeqSelfAttention
-
-
-def masked_attention_weights(scores, length):
-    """Row-wise softmax over the real keys; padded keys (index >= length) get exactly zero."""
-    scores = np.asarray(scores, dtype=float)
-    real = np.arange(scores.shape[1]) < length
-    shifted = np.where(real, scores, -np.inf)  # exp(-inf) is exactly 0
-    weights = np.exp(shifted - shifted.max(axis=1, keepdims=True))
-    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def parameter_count(features, units, attention_type, use_additive_bias, use_attention_bias):

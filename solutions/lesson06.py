@@ -1,5 +1,6 @@
 # Solutions for lesson 06. Load into a notebook cell with: %load ../solutions/lesson06.py
-from utils.blocks import build_encoder_classifier
+from utils.builder import build_classifier
+from utils.registry import MODELS
 from utils.training import mean_ci
 
 
@@ -17,7 +18,7 @@ def intervals_overlap(accuracies_a, accuracies_b):
 
 def build_block_removed(data):
     """Exercise 6.3: depth=0 keeps the BiLSTM, input noise, average pooling and dropout, and drops the block."""
-    return build_encoder_classifier(data, front="bilstm", units=32, depth=0, dropout=0.2, input_noise=0.2)
+    return build_classifier(data, MODELS["05 BiLSTM + encoder block"].spec, depth=0)
 
 
 # check_ceiling(accuracy_ceiling(NOISY_LABELS), NOISY_LABELS)

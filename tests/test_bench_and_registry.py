@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from utils.data import make_motif_task
-from utils.registry import CLOSING_MODELS, closing_recipe
+from utils.registry import CLOSING, MODELS, Recipe, closing_recipe, registry_table
+from utils.runtime import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("bench_training", ROOT / "tools" / "bench_training.py")
@@ -17,15 +18,24 @@ spec.loader.exec_module(bench)
 
 def test_every_closing_model_builds_a_classifier():
     task = make_motif_task(8, 4, min_len=5, max_len=9, motif_len=3, seed=0)
-    for name, build in CLOSING_MODELS.items():
-        model = build(task)
+    assert len(CLOSING) == 4
+    for name in CLOSING:
+        entry = MODELS[name]
+        assert entry.lesson == "06" and entry.flaw is None, name
+        model = entry.build(task)
         assert model.output_shape == (None, task.n_classes), name
 
 
 def test_closing_recipe_reads_the_cross_validated_choice(tmp_path):
     recipe = closing_recipe()
+    assert isinstance(recipe, Recipe)
     stored = json.loads((ROOT / "notebooks" / "recipe_selection.json").read_text())["chosen"]
-    assert recipe["batch_size"] == stored["batch_size"] and recipe["label_smoothing"] == stored["label_smoothing"]
+    assert recipe.batch_size == stored["batch_size"] and recipe.label_smoothing == stored["label_smoothing"]
+    assert recipe.kwargs() == {"epochs": budget(recipe.epochs, recipe.fast_epochs), "batch_size": recipe.batch_size,
+                               "learning_rate": recipe.learning_rate, "label_smoothing": recipe.label_smoothing}
+    assert all(MODELS[name].recipe == recipe for name in CLOSING), "every closing model trains with the recipe"
+    table = registry_table(names=CLOSING)
+    assert list(table.index) == list(CLOSING) and recipe.describe() in set(table["recipe"])
     bad = tmp_path / "recipe.json"
     bad.write_text(json.dumps({"chosen": {"batch_size": 32}}))
     with pytest.raises(ValueError, match="no chosen recipe"):
@@ -51,4 +61,4 @@ def test_stored_benchmark_names_every_closing_model_with_ten_seeds():
     stored = json.loads((ROOT / "benchmarks" / "training.json").read_text())
     assert stored["seeds"] >= 10 and stored["machine"]["cpu_count"] >= 1
     for route in stored["routes"]:
-        assert {r["model"] for r in stored["results"] if r["route"] == route} == set(CLOSING_MODELS)
+        assert {r["model"] for r in stored["results"] if r["route"] == route} == set(CLOSING)

@@ -1,14 +1,14 @@
 """Tests for utils.blocks: masking, residual wiring, LayerNorm placement and bad input."""
-from dataclasses import replace
-
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from utils.blocks import (MaskKeepingMultiHeadAttention, attention_maps, attention_sublayer, build_encoder_classifier, encoder_block,
-                          residual_sublayer)
+from utils.blocks import MaskKeepingMultiHeadAttention, attention_sublayer, encoder_block, residual_sublayer
+from utils.builder import ClassifierSpec, build_classifier
 from utils.data import make_motif_task
+from utils.models import PADDING_TOLERANCE, padding_gap
+from utils.probe import attention_weights
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,15 @@ def _layer_types(model):
     return [type(layer).__name__ for layer in model.layers]
 
 
+def encoder_classifier(data, stem="dense", units=8, depth=1, residual=None, **options):
+    """``build_classifier`` with encoder blocks; ``options`` are the blocks' (attention, heads, norm ...)."""
+    return build_classifier(data, stem=stem, units=units, mixer="encoder", depth=depth, residual=residual,
+                            mixer_options=options)
+
+
 def test_mha_gives_padded_keys_exactly_zero_weight(task):
-    model = build_encoder_classifier(task, front="dense", units=8, heads=2)
-    weights = attention_maps(model, task.test.X)
+    model = encoder_classifier(task, heads=2)
+    weights = attention_weights(model, task.test.X)
     assert weights.shape == (8, 2, 12, 12)
     for w, length in zip(weights, task.test.lengths):
         assert np.all(w[:, :length, length:] == 0.0)
@@ -30,21 +36,18 @@ def test_mha_gives_padded_keys_exactly_zero_weight(task):
 
 
 def test_seq_self_attention_block_gives_padded_keys_exactly_zero_weight(task):
-    model = build_encoder_classifier(task, front="dense", units=8, attention="seq_self")
-    weights = attention_maps(model, task.test.X)
+    model = encoder_classifier(task, attention="seq_self")
+    weights = attention_weights(model, task.test.X)
     assert weights.shape == (8, 1, 12, 12)
     for w, length in zip(weights, task.test.lengths):
         assert np.all(w[:, :length, length:] == 0.0)
 
 
-@pytest.mark.parametrize("front, attention", [("bilstm", "mha"), ("dense", "mha"), ("dense", "seq_self")])
-def test_extra_padding_does_not_change_predictions(task, front, attention):
-    model = build_encoder_classifier(task, front=front, units=8, depth=2, attention=attention)
-    padded = np.concatenate([task.test.X, np.zeros((len(task.test), 8, task.n_features), "float32")], axis=1)
-    longer = replace(task, test=replace(task.test, X=padded), train=replace(task.train, X=padded))
-    twin = build_encoder_classifier(longer, front=front, units=8, depth=2, attention=attention)
-    twin.set_weights(model.get_weights())
-    np.testing.assert_allclose(model.predict(task.test.X, verbose=0), twin.predict(padded, verbose=0), atol=1e-5)
+@pytest.mark.parametrize("stem, attention, norm", [("bilstm", "mha", "post"), ("dense", "mha", "post"),
+                                                   ("dense", "seq_self", "post"), ("dense", "mha", "pre")])
+def test_extra_padding_does_not_change_predictions(task, stem, attention, norm):
+    model = encoder_classifier(task, stem=stem, depth=2, attention=attention, norm=norm)
+    assert padding_gap(model, task.test.X, task.test.lengths) < PADDING_TOLERANCE
 
 
 def test_residual_sublayer_is_identity_plus_f():
@@ -52,10 +55,10 @@ def test_residual_sublayer_is_identity_plus_f():
     double = layers.Lambda(lambda t: 2.0 * t)
     model = keras.Model(inputs, residual_sublayer(inputs, double, residual=True, norm="none"))
     x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
-    np.testing.assert_allclose(model.predict(x, verbose=0), 3.0 * x, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(model(x)), 3.0 * x, rtol=1e-6)
     plain = keras.Model(inputs, residual_sublayer(inputs, layers.Lambda(lambda t: 2.0 * t), residual=False,
                                                   norm="none"))
-    np.testing.assert_allclose(plain.predict(x, verbose=0), 2.0 * x, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(plain(x)), 2.0 * x, rtol=1e-6)
 
 
 def test_residual_add_keeps_the_mask_but_plus_operator_drops_it():
@@ -84,41 +87,37 @@ def test_encoder_block_has_two_residuals_and_two_norms():
 
 
 def test_without_residual_there_is_no_add(task):
-    model = build_encoder_classifier(task, front="dense", units=8, depth=3, residual=False, norm="none")
+    model = encoder_classifier(task, depth=3, residual=False, norm="none")
     assert "Add" not in _layer_types(model)
-    assert model.count_params() == build_encoder_classifier(task, front="dense", units=8, depth=3).count_params() \
+    assert model.count_params() == encoder_classifier(task, depth=3).count_params() \
         - 3 * 2 * 2 * 8  # post-LN adds gamma and beta (2 x 8) twice per block
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(norm="middle"), "norm must be one of"),
-    (dict(front="gru"), "front must be one of"),
-    (dict(attention="additive"), "attention must be one of"),
-    (dict(depth=-1), "depth must be a whole number >= 0"),
-    (dict(units=0), "units must be a whole number >= 1"),
-    (dict(dropout=1.0), "dropout must lie"),
-    (dict(units=6, heads=4, front="dense"), "not divisible by 4 heads"),
-    (dict(heads=0), "heads >= 1"),
-    (dict(ff_units=-1), "ff_units must be >= 1"),
-    (dict(input_noise=-0.1), "input_noise must be >= 0"),
+# the other bad encoder settings (norm, heads, units, dropout, stem ...) are tested with the spec in test_builder.py
+@pytest.mark.parametrize("options, message", [
+    ({"attention": "additive"}, r"mixer_options\['attention'\] must be one of"),
+    ({"ff_units": -1}, r"mixer_options\['ff_units'\] must be an integer >= 0"),
+    ({"dropout": 1.0}, r"mixer_options\['dropout'\] must be a number in \[0, 1\)"),
 ])
-def test_builder_rejects_bad_arguments(task, kwargs, message):
+def test_spec_rejects_bad_encoder_options(options, message):
     with pytest.raises(ValueError, match=message):
-        build_encoder_classifier(task, **kwargs)
+        ClassifierSpec(mixer="encoder", mixer_options=options)
+
+
+def test_spec_rejects_a_negative_depth():
+    with pytest.raises(ValueError, match="depth must be an integer >= 0"):
+        ClassifierSpec(mixer="encoder", depth=-1)
+
+
+def test_heads_must_divide_the_width(task):
+    with pytest.raises(ValueError, match="width 6 is not divisible by 4 heads"):
+        encoder_classifier(task, units=6, heads=4)
 
 
 def test_residual_needs_equal_widths():
     inputs = keras.Input((5, 4))
     with pytest.raises(ValueError, match="equal widths"):
         residual_sublayer(inputs, layers.Dense(3))
-
-
-def test_attention_maps_rejects_bad_input(task):
-    model = build_encoder_classifier(task, front="dense", units=8, depth=1)
-    with pytest.raises(ValueError, match="rank 3"):
-        attention_maps(model, task.test.X[0])
-    with pytest.raises(ValueError, match="no layer named 'block2_attention'"):
-        attention_maps(model, task.test.X, block=2)
 
 
 def test_attention_sublayer_rejects_bad_arguments():
@@ -145,10 +144,10 @@ def test_mask_keeping_attention_matches_keras_and_keeps_the_input_mask():
 
 
 def test_encoder_classifier_survives_a_keras_round_trip(task, tmp_path):
-    model = build_encoder_classifier(task, front="bilstm", units=4, depth=1, dropout=0.1, input_noise=0.1)
+    model = build_classifier(task, stem="bilstm", units=4, mixer="encoder", mixer_options={"dropout": 0.1},
+                             head_dropout=0.1, input_noise=0.1)
     path = tmp_path / "encoder.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0),
-                               atol=1e-6)
+    np.testing.assert_allclose(np.asarray(loaded(task.test.X)), np.asarray(model(task.test.X)), atol=1e-6)
 

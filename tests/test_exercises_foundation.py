@@ -8,10 +8,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "solutions"))
 import lesson00  # noqa: E402
 import lesson01  # noqa: E402
+from utils.builder import build_classifier  # noqa: E402
 from utils.data import load_japanese_vowels  # noqa: E402
 from utils.exercises.lesson00 import check_padding_fraction  # noqa: E402
 from utils.exercises.lesson01 import check_compile, check_cudnn_ready, check_respects_mask  # noqa: E402
-from utils.models import build_bilstm_classifier  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_padding_fraction(jv, capsys):
 
 
 def test_compile_check(jv, capsys):
-    model = build_bilstm_classifier(jv, units=4)
+    model = build_classifier(jv, pool="last", units=4)
     assert not check_compile(model, jv.n_classes)
     model.compile(loss="binary_crossentropy")
     assert not check_compile(model, jv.n_classes)
@@ -49,7 +49,7 @@ def test_cudnn_check(jv, capsys):
 
 
 def test_mask_check(jv, capsys):
-    assert not check_respects_mask(build_bilstm_classifier(jv, "flatten", units=4), jv)
+    assert not check_respects_mask(build_classifier(jv, pool="flatten", units=4), jv)
     unmasked = keras.Sequential([keras.Input((jv.max_len, jv.n_features)), keras.layers.LSTM(4),
                                  keras.layers.Dense(jv.n_classes, activation="softmax")])
     assert not check_respects_mask(unmasked, jv)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from utils.builder import build_classifier
 from utils.data import make_motif_task
 from utils.explain import gradient_saliency, weight_on_span
-from utils.pooling import build_attention_pooling_classifier
 
 
 @pytest.fixture(scope="module")
@@ -12,7 +12,7 @@ def task():
 
 
 def test_saliency_is_a_distribution_over_real_steps(task):
-    model = build_attention_pooling_classifier(task, units=4)
+    model = build_classifier(task, units=4, pool="attention")
     saliency = gradient_saliency(model, task.test.X, task.test.lengths, batch_size=3)
     assert saliency.shape == task.test.X.shape[:2]
     assert np.all(saliency[~task.test.mask] == 0.0)
@@ -21,7 +21,7 @@ def test_saliency_is_a_distribution_over_real_steps(task):
 
 
 def test_saliency_rejects_bad_input(task):
-    model = build_attention_pooling_classifier(task, units=4)
+    model = build_classifier(task, units=4, pool="attention")
     with pytest.raises(ValueError, match="rank 3"):
         gradient_saliency(model, task.test.X[0])
     bad = task.test.X.copy()

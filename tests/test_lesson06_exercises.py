@@ -2,10 +2,9 @@
 
 import pytest
 
-from utils.blocks import build_encoder_classifier
+from utils.builder import build_classifier
 from utils.data import load_japanese_vowels
 from utils.exercises.lesson06 import check_block_removed, check_ceiling, check_overlap
-from utils.models import build_bilstm_classifier
 
 
 def test_solutions_pass(solutions, capsys):
@@ -35,6 +34,12 @@ def test_overlap_check_rejects_wrong_answers(wrong, hint, capsys):
     assert hint in capsys.readouterr().out
 
 
+def encoder_classifier(data, units, depth, dropout=0.0, input_noise=0.0):
+    """What lesson 05's encoder builder made: a BiLSTM, ``depth`` encoder blocks, ``dropout`` in them and the head."""
+    return build_classifier(data, units=units, mixer="encoder", depth=depth, mixer_options={"dropout": dropout},
+                            head_dropout=dropout, input_noise=input_noise)
+
+
 def unmasked_block_removed(data):
     import keras
     from keras import layers
@@ -49,11 +54,10 @@ def unmasked_block_removed(data):
 @pytest.mark.parametrize("wrong, hint", [
     (lambda d: None, "Replace None"),
     (lambda d: "a model", "must return a keras.Model"),
-    (lambda d: build_encoder_classifier(d, units=32, depth=1, dropout=0.2, input_noise=0.2),
-     "attention is still there"),
-    (lambda d: build_bilstm_classifier(d, readout="average", units=32), "keep the input noise"),
-    (lambda d: build_encoder_classifier(d, units=16, depth=0, dropout=0.2, input_noise=0.2), "32 units"),
-    (lambda d: build_encoder_classifier(d, units=32, depth=0, input_noise=0.2), "keep the dropout"),
+    (lambda d: encoder_classifier(d, units=32, depth=1, dropout=0.2, input_noise=0.2), "attention is still there"),
+    (lambda d: build_classifier(d, pool="average", units=32), "keep the input noise"),
+    (lambda d: encoder_classifier(d, units=16, depth=0, dropout=0.2, input_noise=0.2), "32 units"),
+    (lambda d: encoder_classifier(d, units=32, depth=0, input_noise=0.2), "keep the dropout"),
     (lambda d: 1 / 0, "ZeroDivisionError"),
     (lambda d: unmasked_block_removed(d), "keep the mask"),
 ])

@@ -1,4 +1,5 @@
 """Static checks on the committed notebooks: one full top-to-bottom run each, and the course header."""
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils.runtime import REPO_URL, colab_url
+from utils.runtime import colab_url, repo_url
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -43,10 +44,10 @@ def test_header_has_goals_run_time_badge_and_setup(path):
     nb = nbformat.read(path, as_version=4)
     header, setup = nb.cells[0], nb.cells[1]
     assert header.cell_type == "markdown" and re.match(rf"# {path.name[:2]} · \S", header.source)
-    assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "Colab badge must use utils.runtime.REPO_URL"
+    assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "run tools/write_setup_cells.py"
     for part in ("**What you will learn.**", "**Run time:** about", "**Learner questions answered here:**"):
         assert part in header.source
-    assert setup.cell_type == "code" and f'REPO_URL = "{REPO_URL}"' in setup.source
+    assert setup.cell_type == "code" and f'REPO_URL = "{repo_url()}"' in setup.source
     assert "setup_notebook(" in setup.source and "google.colab" in setup.source
 
 
@@ -97,3 +98,20 @@ def test_seed_count_parser_reads_a_pandas_table():
     table = pd.DataFrame({"seeds": [10, 12], "accuracy": [0.9, 0.8]}, index=["01 BiLSTM + average", "b"])
     assert _seed_counts(table.to_string()) == [10, 12]
     assert _seed_counts("no table here") == []
+
+
+def test_setup_cells_and_badges_are_written_by_the_tool(monkeypatch):
+    """Each notebook's badge and setup cell are exactly what tools/write_setup_cells.py writes from repo_url()."""
+    monkeypatch.delenv("COURSE_REPO_URL", raising=False)
+    spec = importlib.util.spec_from_file_location("write_setup_cells", ROOT / "tools" / "write_setup_cells.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(check=True) == 0
+    # a fork's address, set in the environment, reaches every badge and setup cell
+    monkeypatch.setenv("COURSE_REPO_URL", "https://github.com/someone/a-fork")
+    header, setup = tool.expected(NOTEBOOKS[0])
+    assert "colab.research.google.com/github/someone/a-fork/blob/main/notebooks/" in header
+    assert 'REPO_URL = "https://github.com/someone/a-fork"' in setup
+    monkeypatch.setenv("COURSE_REPO_URL", "not a url")
+    with pytest.raises(ValueError, match="must look like https://github.com/"):
+        tool.expected(NOTEBOOKS[0])

@@ -23,3 +23,58 @@ def test_readme_course_map_lists_every_notebook_with_its_badge():
         row = next((line for line in readme.splitlines() if f"(notebooks/{path.name})" in line), None)
         assert row, f"{path.name} is missing from the README course map"
         assert f"/blob/main/notebooks/{path.name})" in row
+
+
+REQUIRED = {re.split(r"[<>=!~ ]", line, 1)[0].strip().lower().replace("-", "_")
+            for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")}
+IMPORT_NAMES = {"scikit_learn": "sklearn", "pytest_xdist": "xdist"}
+
+
+def _python_files(*folders):
+    return [p for folder in folders for p in (ROOT / folder).rglob("*.py")]
+
+
+def test_no_test_skips_a_required_package():
+    """A broken install must fail, not pass as "skipped": no importorskip of a package in requirements.txt."""
+    required = {IMPORT_NAMES.get(name, name) for name in REQUIRED}
+    for path in _python_files("tests"):
+        for name in re.findall(r"importorskip\(\s*[\"']([\w.]+)", path.read_text()):
+            assert name.split(".")[0].lower() not in required, f"{path.name} skips on {name}, a required package"
+
+
+def test_private_keras_api_is_used_in_one_guarded_module():
+    offenders = [p.relative_to(ROOT) for p in _python_files("utils", "tools", "solutions")
+                 if re.search(r"keras\.src|from keras import src", p.read_text()) and p.name != "keras_internals.py"]
+    assert offenders == []
+
+
+def test_one_stem_one_masked_softmax():
+    """The Masking -> BiLSTM stem is built in one place, and there is one masked softmax in Keras ops."""
+    sources = {p.relative_to(ROOT).as_posix(): p.read_text() for p in _python_files("utils")}
+    builds_stem = sorted(name for name, text in sources.items()
+                         if "layers.Masking(" in text or "layers.Bidirectional(" in text)
+    assert builds_stem == ["utils/builder.py"]
+    softmaxes = sorted(name for name, text in sources.items() if re.search(r"def (masked_)?softmax\(", text))
+    assert softmaxes == ["utils/attention.py", "utils/pooling.py"]  # attention.py: lesson 02's NumPy teaching code
+    assert "import numpy" in sources["utils/attention.py"] and "keras" not in sources["utils/attention.py"]
+    # every softmax in a course layer goes through pooling.masked_softmax: no other module exponentiates scores
+    exponentiates = sorted(name for name, text in sources.items() if re.search(r"ops\.(exp|softmax)\(", text))
+    assert exponentiates == ["utils/pooling.py"]
+
+
+def test_oldest_constraints_come_from_requirements_and_match_environment_yml():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lowest_versions", ROOT / "tools" / "lowest_versions.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    lowest = tool.lowest_versions((ROOT / "requirements.txt").read_text())
+    assert set(lowest) == {"tensorflow", "keras", "jax", "keras-self-attention"}
+    environment = (ROOT / "environment.yml").read_text()
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        spec_text = line.split("#", 1)[0].strip()
+        if spec_text:
+            assert f"- {spec_text}\n" in environment, f"environment.yml differs from requirements.txt on {spec_text}"
+    import pytest
+    with pytest.raises(ValueError, match="no lower bound"):
+        tool.lowest_versions("tensorflow<3\nkeras>=3\njax>=0.5\nkeras-self-attention==0.51.0\n")

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from utils import runtime
+from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.models import build_bilstm_classifier, lstm_layers
+from utils.models import lstm_layers
 from utils.training import run_seeds, show_progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,10 +64,10 @@ TRAIN_ONE_SEED = """
 import hashlib, sys
 sys.path.insert(0, {root!r})
 from utils.data import make_motif_task
-from utils.models import build_bilstm_classifier
+from utils.builder import build_classifier
 from utils.training import train_and_evaluate
 task = make_motif_task(48, 32, min_len=6, max_len=12, motif_len=3, seed=0)
-run = train_and_evaluate(lambda d: build_bilstm_classifier(d, "average", units=4), task, seed=3, epochs=2,
+run = train_and_evaluate(lambda d: build_classifier(d, pool="average", units=4), task, seed=3, epochs=2,
                          batch_size=16)
 probabilities = run.model.predict(task.test.X, verbose=0)
 import keras
@@ -90,24 +91,24 @@ def tiny_task():
 
 def test_progress_stays_quiet_in_tests(tiny_task, capsys):
     assert not show_progress()
-    run_seeds("quiet", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1), epochs=1)
+    run_seeds("quiet", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1), epochs=1)
     captured = capsys.readouterr()
     assert "seed" not in captured.out and "seed" not in captured.err
 
 
 def test_progress_shows_one_line_per_comparison_when_asked(tiny_task, capsys, monkeypatch):
     monkeypatch.setattr("utils.training.show_progress", lambda: True)
-    run_seeds("noisy model", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1, 2),
+    run_seeds("noisy model", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1, 2),
               epochs=1)
     out = capsys.readouterr().out
     assert "noisy model: seed 3/3" in out and "elapsed" in out
 
 
 def test_jit_compile_keeps_the_returned_models_cudnn_eligible(tiny_task):
-    comparison = run_seeds("jit", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1),
+    comparison = run_seeds("jit", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1),
                            epochs=1, keep_models=True, jit_compile=True)
     for run in comparison.runs:
         assert all(lstm.use_cudnn == "auto" for lstm in lstm_layers(run.model))
     with pytest.raises(ValueError, match="jit_compile must be"):
-        run_seeds("bad", lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, seeds=(0, 1),
+        run_seeds("bad", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1),
                   epochs=1, jit_compile="yes")

@@ -3,9 +3,11 @@ import numpy as np
 import pytest
 from keras import layers
 
+from utils.builder import ClassifierSpec, build_classifier
 from utils.data import make_motif_task
-from utils.self_attention import (MaskedSeqSelfAttention, SeqSelfAttention, attention_model, attention_on_padding,
-                                  build_self_attention_classifier)
+from utils.models import PADDING_TOLERANCE, padding_gap
+from utils.probe import attention_weights
+from utils.self_attention import MaskedSeqSelfAttention, SeqSelfAttention, attention_on_padding
 
 # keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
 tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
@@ -31,6 +33,12 @@ def task():
     return make_motif_task(16, 8, min_len=4, max_len=10, motif_len=3, seed=0)
 
 
+def self_attention_classifier(data, placement="after", residual=False, units=4, pool="average", **options):
+    """``build_classifier`` with one self-attention layer; ``options`` go to the layer (``layer`` picks its class)."""
+    return build_classifier(data, units=units, mixer="self_attention", placement=placement, residual=residual,
+                            pool=pool, mixer_options=options)
+
+
 def padded_batch(seed=0, lengths=(6, 4, 2)):
     x = np.random.default_rng(seed).standard_normal((len(lengths), 6, 5)).astype(np.float32)
     for i, length in enumerate(lengths):
@@ -46,7 +54,21 @@ def twin_weights(kwargs, masked_input=True, original_cls=SeqSelfAttention, fixed
     fixed = fixed_cls(return_attention=True, name="fixed", **kwargs)(x)
     model = keras.Model(inputs, [*original, *fixed])
     model.get_layer("fixed").set_weights(model.get_layer("original").get_weights())
-    return lambda batch: model.predict(batch, verbose=0)
+    return lambda batch: [np.asarray(t) for t in model(batch)]
+
+
+def window_sees_a_real_key(kwargs, length, time=6):
+    """Per query: whether its local/causal window (``attention_width``, ``history_only``) holds a real key."""
+    width = kwargs.get("attention_width")
+    queries = np.arange(time)
+    if width is None:
+        lower, upper = np.zeros(time, int), np.full(time, time)
+    elif kwargs.get("history_only"):
+        lower, upper = queries - width + 1, queries + 1
+    else:
+        lower = queries - width // 2
+        upper = lower + width
+    return np.maximum(lower, 0) < np.minimum(upper, length)
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS)
@@ -55,7 +77,10 @@ def test_padded_keys_get_exactly_zero_weight(kwargs):
     _, original_a, _, fixed_a = twin_weights(kwargs)(x)
     for i, length in enumerate((6, 4, 2)):
         assert np.all(fixed_a[i, :, length:] == 0.0), "a padded key got non-zero weight"
-        np.testing.assert_allclose(fixed_a[i].sum(axis=-1), 1.0, atol=1e-6)
+        # each row sums to 1, except a padded query whose window holds only padding: it attends to nothing
+        expected = window_sees_a_real_key(kwargs, length).astype(np.float32)
+        assert np.all(expected[:length] == 1.0)
+        np.testing.assert_allclose(fixed_a[i].sum(axis=-1), expected, atol=1e-6)
     if not kwargs.get("history_only"):  # causal attention never looks ahead, so it cannot see right padding
         assert original_a[1, :4, 4:].sum() > 0.01, "the original layer was expected to attend to padding"
 
@@ -106,58 +131,46 @@ def test_regularizer_through_a_mask_matches_original_without_padding():
 
 
 def test_serialisation_round_trip(task, tmp_path):
-    model = build_self_attention_classifier(task, "after", residual=True, units=4, attention_type="multiplicative")
-    before = model.predict(task.test.X, verbose=0)
+    model = self_attention_classifier(task, residual=True, attention_type="multiplicative")
+    before = np.asarray(model(task.test.X))
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path, custom_objects=MaskedSeqSelfAttention.get_custom_objects())
     assert isinstance(loaded.get_layer("self_attention"), MaskedSeqSelfAttention)
-    np.testing.assert_allclose(loaded.predict(task.test.X, verbose=0), before, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(loaded(task.test.X)), before, atol=1e-6)
     registered = keras.models.load_model(path)  # registered with keras.saving as well
-    np.testing.assert_allclose(registered.predict(task.test.X, verbose=0), before, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(registered(task.test.X)), before, atol=1e-6)
 
 
 @pytest.mark.parametrize("placement", ["after", "before"])
 @pytest.mark.parametrize("residual", [False, True])
-@pytest.mark.parametrize("pooling", ["average", "weighted"])
-def test_classifier_shapes_and_padding_invariance(task, placement, residual, pooling):
-    model = build_self_attention_classifier(task, placement, residual, units=4, pooling=pooling)
-    probs = model.predict(task.test.X, verbose=0)
+@pytest.mark.parametrize("pool", ["average", "weighted"])
+def test_classifier_shapes_and_padding_invariance(task, placement, residual, pool):
+    model = self_attention_classifier(task, placement, residual, pool=pool)
+    assert ("residual" in {layer.name for layer in model.layers}) == residual
+    probs = np.asarray(model(task.test.X))
     assert probs.shape == (len(task.test), task.n_classes)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     # extra padding must not change the answer of a correctly masked model
-    flexible = model  # the builder accepts any padded length
-    x = task.test.X[:2]
-    longer = np.concatenate([x, np.zeros((2, 7, task.n_features), np.float32)], axis=1)
-    np.testing.assert_allclose(flexible.predict(longer, verbose=0), flexible.predict(x, verbose=0), atol=1e-5)
+    assert padding_gap(model, task.test.X, task.test.lengths) < PADDING_TOLERANCE
 
 
-def test_attention_model_returns_masked_weights(task):
-    model = build_self_attention_classifier(task, "after", units=4)
-    weights = attention_model(model).predict(task.test.X, verbose=0)
-    assert weights.shape == (len(task.test), task.max_len, task.max_len)
+def test_probe_returns_masked_weights(task):
+    model = self_attention_classifier(task)
+    weights = attention_weights(model, task.test.X)
+    assert weights.shape == (len(task.test), 1, task.max_len, task.max_len)
     for w, length in zip(weights, task.test.lengths):
-        assert np.all(w[:, length:] == 0.0)
+        assert np.all(w[:, :, length:] == 0.0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"placement": "middle"}, "placement"),
-    ({"pooling": "max"}, "pooling"),
-    ({"units": 0}, "units"),
-    ({"attention_cls": layers.Attention}, "attention_cls"),
-    ({"return_attention": True}, "return_attention"),
+# the spec's other checks (pool, units, the layer class ...) are in test_builder.py
+@pytest.mark.parametrize("fields, message", [
+    ({"placement": "middle"}, "placement must be one of"),
+    ({"mixer_options": {"return_attention": True}}, "return_attention is for inspection"),
 ])
-def test_builder_rejects_bad_arguments(task, kwargs, message):
+def test_spec_rejects_bad_self_attention_settings(fields, message):
     with pytest.raises(ValueError, match=message):
-        build_self_attention_classifier(task, **kwargs)
-
-
-def test_attention_model_rejects_bad_layer(task):
-    model = build_self_attention_classifier(task, "after", units=4)
-    with pytest.raises(ValueError, match="no layer named"):
-        attention_model(model, "missing")
-    with pytest.raises(ValueError, match="not a SeqSelfAttention"):
-        attention_model(model, "bilstm")
+        ClassifierSpec(mixer="self_attention", **fields)
 
 
 def test_layer_rejects_wrong_rank():
@@ -259,23 +272,12 @@ def test_fix_matches_package_without_padding(kwargs, masked_input):
 
 @tensorflow_only
 def test_a_model_saved_with_the_package_loads_into_the_port(task, tmp_path):
-    model = build_self_attention_classifier(task, "after", units=4, attention_cls=_package_layer(),
-                                            attention_type="multiplicative")
+    model = self_attention_classifier(task, layer=_package_layer(), attention_type="multiplicative")
     path = tmp_path / "package.keras"
     model.save(path)
     loaded = keras.models.load_model(path, custom_objects=MaskedSeqSelfAttention.get_custom_objects())
     assert type(loaded.get_layer("self_attention")) is SeqSelfAttention
-    np.testing.assert_allclose(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0),
-                               atol=1e-6)
-
-
-@tensorflow_only
-def test_attention_model_reads_the_packages_layer(task):
-    model = build_self_attention_classifier(task, "after", units=4, attention_cls=_package_layer())
-    weights = attention_model(model).predict(task.test.X, verbose=0)
-    assert weights.shape == (len(task.test), task.max_len, task.max_len)
-    lengths = task.test.lengths
-    assert max(w[:length, length:].sum() for w, length in zip(weights, lengths)) > 0.01  # the package's bug
+    np.testing.assert_allclose(np.asarray(loaded(task.test.X)), np.asarray(model(task.test.X)), atol=1e-6)
 
 
 # --- the course's layers on any backend ---
@@ -296,7 +298,7 @@ def test_course_layer_round_trip_gives_identical_predictions(task, tmp_path, cls
     loaded = keras.models.load_model(path)  # registered: no custom_objects
     assert type(loaded.get_layer("attention")) is cls
     assert loaded.get_layer("attention").get_config() == model.get_layer("attention").get_config()
-    np.testing.assert_array_equal(loaded.predict(task.test.X, verbose=0), model.predict(task.test.X, verbose=0))
+    np.testing.assert_array_equal(np.asarray(loaded(task.test.X)), np.asarray(model(task.test.X)))
 
 
 def test_port_reproduces_the_masking_bug_and_the_fix_removes_it():
@@ -334,15 +336,15 @@ def test_builder_accepts_any_seq_self_attention_class(task):
         pass
 
     for cls in (SeqSelfAttention, MaskedSeqSelfAttention, Custom):
-        model = build_self_attention_classifier(task, "after", units=4, attention_cls=cls)
+        model = self_attention_classifier(task, layer=cls)
         assert type(model.get_layer("self_attention")) is cls
 
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the package's layer runs on TensorFlow")
 def test_builder_rejects_the_packages_layer_off_tensorflow(task):
     stand_in = type("SeqSelfAttention", (layers.Layer,), {"__module__": "keras_self_attention.seq_self_attention"})
-    with pytest.raises(ValueError, match="TensorFlow backend only"):
-        build_self_attention_classifier(task, attention_cls=stand_in)
+    with pytest.raises(ValueError, match="runs on the TensorFlow backend only"):
+        self_attention_classifier(task, layer=stand_in)
 
 
 @pytest.mark.parametrize("kwargs, message", [({"attention_type": "dot"}, "attention_type"),

@@ -3,8 +3,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 
+from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.models import build_bilstm_classifier
 from utils.training import classification_metrics, compare, mean_ci, run_seeds, train_and_evaluate
 
 
@@ -63,7 +63,7 @@ def test_mean_ci_rejects_bad_input(values, confidence, message):
 
 
 def test_training_rejects_a_bad_budget(tiny_task):
-    build = lambda d: build_bilstm_classifier(d, "last", units=4)
+    build = lambda d: build_classifier(d, pool="last", units=4)
     with pytest.raises(ValueError, match="epochs and batch_size must be >= 1"):
         train_and_evaluate(build, tiny_task, epochs=0)
 
@@ -74,7 +74,7 @@ def tiny_task():
 
 
 def test_training_is_deterministic_on_cpu(tiny_task):
-    build = lambda d: build_bilstm_classifier(d, "average", units=8)
+    build = lambda d: build_classifier(d, pool="average", units=8)
     a = train_and_evaluate(build, tiny_task, seed=3, epochs=2)
     b = train_and_evaluate(build, tiny_task, seed=3, epochs=2)
     np.testing.assert_array_equal(a.y_pred, b.y_pred)
@@ -82,7 +82,7 @@ def test_training_is_deterministic_on_cpu(tiny_task):
 
 
 def test_run_seeds_summarises_with_an_interval(tiny_task):
-    result = run_seeds("avg", lambda d: build_bilstm_classifier(d, "average", units=8), tiny_task,
+    result = run_seeds("avg", lambda d: build_classifier(d, pool="average", units=8), tiny_task,
                        seeds=(0, 1), epochs=1)
     assert list(result.table["seed"]) == [0, 1]
     table = compare(result)
@@ -97,12 +97,12 @@ def test_training_rejects_bad_data(tiny_task):
     from dataclasses import replace
     broken = replace(tiny_task, train=replace(tiny_task.train, y=tiny_task.train.y + 10))
     with pytest.raises(ValueError, match="labels must lie"):
-        train_and_evaluate(lambda d: build_bilstm_classifier(d), broken, epochs=1)
+        train_and_evaluate(lambda d: build_classifier(d, pool="last", units=4), broken, epochs=1)
 
 
 def test_each_seed_in_run_seeds_matches_a_model_trained_alone(tiny_task):
     """run_seeds reuses one compiled model across seeds; that must not change any seed's result."""
-    build = lambda d: build_bilstm_classifier(d, "last", units=8)
+    build = lambda d: build_classifier(d, pool="last", units=8)
     together = run_seeds("last", build, tiny_task, seeds=(0, 1, 2), epochs=2)
     for run in together.runs[1:]:
         alone = train_and_evaluate(build, tiny_task, seed=run.seed, epochs=2)
@@ -112,7 +112,7 @@ def test_each_seed_in_run_seeds_matches_a_model_trained_alone(tiny_task):
 
 
 def test_kept_models_are_separate_and_trained(tiny_task):
-    result = run_seeds("avg", lambda d: build_bilstm_classifier(d, "average", units=8), tiny_task,
+    result = run_seeds("avg", lambda d: build_classifier(d, pool="average", units=8), tiny_task,
                        seeds=(0, 1), epochs=2, keep_models=True)
     first, second = (run.model for run in result.runs)
     assert first is not second
@@ -124,14 +124,14 @@ def test_kept_models_are_separate_and_trained(tiny_task):
 def test_a_builder_that_changes_architecture_between_seeds_is_refused(tiny_task):
     def build(data, calls=[]):
         calls.append(1)
-        return build_bilstm_classifier(data, "last", units=4 * len(calls))
+        return build_classifier(data, pool="last", units=4 * len(calls))
 
     with pytest.raises(ValueError, match="same architecture for every seed"):
         run_seeds("changing", build, tiny_task, seeds=(0, 1), epochs=1)
 
 
 def test_monitor_test_records_test_curves_only_when_asked(tiny_task):
-    build = lambda d: build_bilstm_classifier(d, "last", units=4)
+    build = lambda d: build_classifier(d, pool="last", units=4)
     assert "val_loss" not in train_and_evaluate(build, tiny_task, epochs=1).history
     assert "val_loss" in train_and_evaluate(build, tiny_task, epochs=1, monitor_test=True).history
 
@@ -155,7 +155,7 @@ def test_classification_table_matches_scikit_learn():
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 def test_the_loss_is_cross_entropy_against_smoothed_labels(tiny_task, smoothing):
-    run = train_and_evaluate(lambda d: build_bilstm_classifier(d, "average", units=4), tiny_task, epochs=1,
+    run = train_and_evaluate(lambda d: build_classifier(d, pool="average", units=4), tiny_task, epochs=1,
                              monitor_test=True, label_smoothing=smoothing)
     probabilities = run.model.predict(tiny_task.test.X, verbose=0)
     n_classes = tiny_task.n_classes
@@ -167,5 +167,5 @@ def test_the_loss_is_cross_entropy_against_smoothed_labels(tiny_task, smoothing)
 @pytest.mark.parametrize("smoothing", [-0.1, 1.0])
 def test_label_smoothing_outside_its_range_is_refused(tiny_task, smoothing):
     with pytest.raises(ValueError, match="label_smoothing must lie in"):
-        train_and_evaluate(lambda d: build_bilstm_classifier(d, "last", units=4), tiny_task, epochs=1,
+        train_and_evaluate(lambda d: build_classifier(d, pool="last", units=4), tiny_task, epochs=1,
                            label_smoothing=smoothing)

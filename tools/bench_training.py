@@ -4,7 +4,7 @@ Usage: python tools/bench_training.py [--seeds 10] [--routes tensorflow,jax] [--
 
 A route is a Keras backend plus compile settings. Keras fixes its backend once per process, so each
 route trains in a fresh Python process, one route after the other (never two at once: the backends
-already use every core). Every route trains each model of ``utils.registry.CLOSING_MODELS`` on
+already use every core). Every route trains each model of ``utils.registry.CLOSING`` on
 JapaneseVowels with notebook 06's recipe, once per seed, through ``utils.training.run_seeds``.
 
 Reported per model and route: seconds per model-seed (the median over seeds of the ``fit`` time, so the
@@ -44,15 +44,15 @@ def worker(route: str, seeds: int) -> None:
     """Train every closing model on one route in this process; print one JSON line."""
     from utils import runtime
     from utils.data import load_japanese_vowels
-    from utils.registry import CLOSING_MODELS, closing_recipe
     from utils.training import run_seeds
+    from utils.registry import CLOSING, MODELS, closing_recipe
 
     _, settings, runtime.TF_OP_DETERMINISM, _ = ROUTES[route]
-    data, recipe = load_japanese_vowels(), closing_recipe()
+    data, recipe = load_japanese_vowels(), closing_recipe().kwargs()
     results = {}
-    for name, build in CLOSING_MODELS.items():
+    for name in CLOSING:
         start = time.perf_counter()
-        comparison = run_seeds(name, build, data, seeds=range(seeds), **recipe, **settings)
+        comparison = run_seeds(name, MODELS[name].build, data, seeds=range(seeds), **recipe, **settings)
         results[name] = {"fit_seconds": [round(r.seconds, 3) for r in comparison.runs],
                          "accuracy": [r.metrics["accuracy"] for r in comparison.runs],
                          "wall_seconds": round(time.perf_counter() - start, 1)}

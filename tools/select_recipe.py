@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from utils.data import Dataset, SequenceSet, apply_scaler, fit_scaler, load_japanese_vowels  # noqa: E402
-from utils.registry import CLOSING_EPOCHS, CLOSING_MODELS, RECIPE_FILE  # noqa: E402
+from utils.registry import CLOSING_EPOCHS, MODELS, RECIPE_FILE  # noqa: E402
 from utils.training import train_and_evaluate  # noqa: E402
 
 OUT = RECIPE_FILE
@@ -42,7 +42,7 @@ def folds(raw: Dataset):
 
 def held_out_correct(fold: Dataset, batch_size: int, smoothing: float) -> int:
     """How many of the fold's held-out utterances the encoder block gets right after training."""
-    run = train_and_evaluate(CLOSING_MODELS[MODEL], fold, seed=SEED, epochs=EPOCHS, batch_size=batch_size,
+    run = train_and_evaluate(MODELS[MODEL].build, fold, seed=SEED, epochs=EPOCHS, batch_size=batch_size,
                              label_smoothing=smoothing)
     return int(np.sum(run.y_pred == fold.test.y))
 

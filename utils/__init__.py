@@ -1,9 +1,8 @@
-"""Shared helpers for the course: data, models, training, plots, runtime and exercise checks.
+"""Shared helpers for the course; ``utils/README.md`` shows how they fit together.
 
-Modules: ``runtime`` (fast mode, seeds, device report), ``data`` (JapaneseVowels, the synthetic
-motif task, input checks), ``models`` (BiLSTM classifiers), ``training`` (metrics, multi-seed runs),
-``plots`` (learning curves, confusion matrices, attention heatmaps), ``exercises`` (check_ helpers).
+Modules: ``runtime`` (backend, fast mode, seeds, device report), ``data`` (JapaneseVowels, the synthetic
+motif task, input checks), ``builder`` (the one model builder), ``registry`` (the course's named models and
+recipes), ``probe`` (attention weights), ``models`` (inspection and the padding check), ``pooling``,
+``self_attention`` and ``blocks`` (the layers), ``training`` (metrics, multi-seed runs), ``plots``,
+``explain`` (saliency) and ``exercises`` (the lessons' self-checks).
 """
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ start-up chatter out of the lessons

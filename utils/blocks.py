@@ -1,21 +1,17 @@
-"""Residual blocks: residual sub-layers, post-LN / pre-LN Transformer encoder blocks, and classifiers.
+"""Residual blocks (Lesson 05): residual sub-layers and post-LN / pre-LN Transformer encoder blocks.
 
 Every block keeps the Keras mask, so padded time steps are never attended to and the final
-masked average ignores them.
+masked pooling ignores them. ``utils.builder.build_classifier(mixer="encoder")`` stacks them.
 """
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers
-from keras.src.backend import get_keras_mask, set_keras_mask
 
-from .data import Dataset, whole_number
-from .models import find_layer
+from .keras_internals import get_keras_mask, set_keras_mask
 
 NORMS = ("post", "pre", "none")
 ATTENTIONS = ("mha", "seq_self")
-FRONTS = ("bilstm", "dense")
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -78,13 +74,10 @@ def attention_sublayer(attention: str = "mha", heads: int = 4, dropout: float = 
         if attention == "mha":
             if width % heads:
                 raise ValueError(f"width {width} is not divisible by {heads} heads")
-            mha = MaskKeepingMultiHeadAttention(heads, key_dim=width // heads, dropout=dropout, name=name)
-            out, _scores = mha(x, x, return_attention_scores=True)
-            return out
+            return MaskKeepingMultiHeadAttention(heads, key_dim=width // heads, dropout=dropout, name=name)(x, x)
         from .self_attention import MaskedSeqSelfAttention  # lesson 04
 
-        out, _weights = MaskedSeqSelfAttention(attention_type="multiplicative", return_attention=True,
-                                               name=name)(x)
+        out = MaskedSeqSelfAttention(attention_type="multiplicative", name=name)(x)
         return layers.Dropout(dropout, name=f"{name}_dropout")(out) if dropout else out
 
     return apply
@@ -117,59 +110,3 @@ def encoder_block(x, attention: str = "mha", heads: int = 4, ff_units: int | Non
         x = residual_sublayer(x, feed_forward_sublayer(ff_units, dropout, name=f"{name}_ffn"),
                               residual, norm, name=f"{name}_ffn")
     return x
-
-
-def build_encoder_classifier(data: Dataset, front: str = "bilstm", units: int = 32, depth: int = 1,
-                             attention: str = "mha", heads: int = 4, ff_units: int | None = None,
-                             dropout: float = 0.0, residual: bool = True, norm: str = "post",
-                             input_noise: float = 0.0) -> keras.Model:
-    """``Masking -> front -> depth x encoder block -> masked average -> softmax``.
-
-    ``front="bilstm"``: a BiLSTM with ``units`` per direction (width 2 * units);
-    ``front="dense"``: a per-step Dense projection to width ``units`` (attention only, no recurrence).
-    A pre-LN stack ends with one more LayerNorm, as in Xiong et al. 2020. ``dropout`` acts on the
-    attention (its weights for ``"mha"``, its output for ``"seq_self"``), the feed-forward hidden layer
-    and the pooled vector; ``input_noise`` adds
-    Gaussian noise of that standard deviation to the inputs while training (a regulariser).
-    """
-    _check_choice("front", front, FRONTS)
-    _check_choice("norm", norm, NORMS)
-    _check_choice("attention", attention, ATTENTIONS)
-    units = whole_number("units", units)
-    depth = whole_number("depth", depth, minimum=0)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
-    if input_noise < 0:
-        raise ValueError(f"input_noise must be >= 0, got {input_noise}")
-    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
-    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
-    if input_noise:
-        x = layers.GaussianNoise(input_noise, name="input_noise")(x)
-    if front == "bilstm":
-        x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
-    else:
-        x = layers.Dense(units, name="projection")(x)
-    for i in range(1, depth + 1):
-        x = encoder_block(x, attention, heads, ff_units, dropout, residual, norm, name=f"block{i}")
-    if norm == "pre" and depth:
-        x = layers.LayerNormalization(name="final_norm")(x)
-    x = layers.GlobalAveragePooling1D(name="masked_average")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(x)
-    tag = f"{front}_{attention}_x{depth}_{'res' if residual else 'nores'}_{norm}ln"
-    return keras.Model(inputs, outputs, name=tag)
-
-
-def attention_maps(model: keras.Model, X, block: int = 1) -> np.ndarray:
-    """The attention weights of one block of a :func:`build_encoder_classifier` model.
-
-    Returns (N, heads, T, T) for ``"mha"`` and (N, 1, T, T) for ``"seq_self"``.
-    """
-    X = np.asarray(X, dtype="float32")
-    if X.ndim != 3:
-        raise ValueError(f"X must be rank 3 (batch, time, features), got shape {X.shape}")
-    layer = find_layer(model, f"block{block}_attention")
-    probe = keras.Model(model.inputs, layer.output[1])
-    weights = np.asarray(probe.predict(X, verbose=0))
-    return weights if weights.ndim == 4 else weights[:, None]

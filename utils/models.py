@@ -1,36 +1,17 @@
-"""Models: the masked BiLSTM classifier and its read-outs, plus model inspection."""
+"""Model inspection: layers by name or class, the padding check, and cuDNN eligibility.
+
+The models themselves are built by :func:`utils.builder.build_classifier`.
+"""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
-from .data import Dataset, whole_number
+from .keras_internals import call_arguments
 
-READOUTS = ("last", "flatten", "average")
-
-
-def build_bilstm_classifier(data: Dataset, readout: str = "last", units: int = 64,
-                            dropout: float = 0.0) -> keras.Model:
-    """``Masking -> BiLSTM -> read-out -> softmax``, with a cuDNN-eligible LSTM.
-
-    read-outs: ``"last"`` (final states), ``"flatten"`` (every step, drops the mask) or
-    ``"average"`` (mask-aware mean over real steps).
-    """
-    if readout not in READOUTS:
-        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-    units = whole_number("units", units)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
-    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
-    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
-    sequences = readout != "last"
-    x = layers.Bidirectional(layers.LSTM(units, dropout=dropout, return_sequences=sequences), name="bilstm")(x)
-    if readout == "flatten":
-        x = layers.Flatten(name="flatten")(x)
-    elif readout == "average":
-        x = layers.GlobalAveragePooling1D(name="masked_average")(x)
-    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name=f"bilstm_{readout}")
+#: A larger :func:`padding_gap` means padded steps leak into the prediction.
+PADDING_TOLERANCE = 1e-5
 
 
 def find_layer(model: keras.Model, name: str):
@@ -50,16 +31,16 @@ def has_class_named(cls, name: str) -> bool:
     return isinstance(cls, type) and any(base.__name__ == name for base in cls.__mro__)
 
 
-def reapply_layer(layer, **config):
-    """Call a copy of a trained ``layer``, with ``config`` changed, on the layer's own input and mask.
+def reapply_layer(layer, call_kwargs: dict | None = None, **config):
+    """Call a copy of a trained ``layer``, with ``config`` changed, on the layer's own inputs in its model.
 
-    The copy shares the trained weights. Use it to switch on an output the layer was built without,
-    such as its attention weights. Returns the copy's outputs.
+    The copy shares the trained weights. Use it to switch on an output the layer was built without, through
+    its configuration (``return_attention=True``) or its call (``call_kwargs={"return_attention_scores": True}``).
+    Returns the copy's outputs.
     """
-    source = layer.input  # Keras lists [sequence, mask] when the layer was called on a masked tensor
-    sequence, mask = (source[0], source[1]) if isinstance(source, (list, tuple)) else (source, None)
+    args, kwargs = call_arguments(layer)
     copy = type(layer).from_config({**layer.get_config(), **config, "name": f"{layer.name}_copy"})
-    outputs = copy(sequence, mask=mask)
+    outputs = copy(*args, **{**kwargs, **(call_kwargs or {})})
     copy.set_weights(layer.get_weights())
     return outputs
 
@@ -96,3 +77,44 @@ def cudnn_problems(lstm: layers.LSTM) -> list[str]:
     if getattr(lstm, "use_cudnn", "auto") is False:
         problems.append("use_cudnn must be 'auto' or True (it is False)")
     return problems
+
+
+def padding_gap(model: keras.Model, X, lengths, n_check: int | None = 6, extra_steps: int = 8) -> float:
+    """Largest change in the model's output between a sequence without padding, as given, and with more padding.
+
+    The first ``n_check`` sequences (all with ``None``) run as given and with ``extra_steps`` more padding
+    steps, and those among them with the two shortest lengths (the most padding) also cut to their real
+    length (no padding at all), all with the same weights. Padding steps are zeros, the value ``Masking``
+    and ``Embedding(mask_zero=True)`` treat as padding. A correctly masked model gives the same
+    output all three ways, so the gap is float noise (below :data:`PADDING_TOLERANCE`); a model that reads
+    padded steps, even only through their presence (a max over time that the padding's zeros can win),
+    changes its answer.
+
+    The model is cloned with a time axis of any length. Keras raises for a model tied to one length
+    (through ``Flatten``, say): that error is left to the caller.
+    """
+    X = np.asarray(X)
+    lengths = np.asarray(lengths)
+    if X.ndim not in (2, 3) or X.shape[0] == 0:
+        raise ValueError(f"X must be (batch, time) token ids or (batch, time, features), got shape {X.shape}")
+    if lengths.shape != X.shape[:1] or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be {X.shape[0]} integers, got shape {lengths.shape}")
+    if np.any(lengths < 1) or np.any(lengths > X.shape[1]):
+        raise ValueError(f"lengths must lie in 1..{X.shape[1]} (a length of 0 is an all-padding sequence)")
+    if not np.issubdtype(X.dtype, np.integer) and not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or inf")
+    X, lengths = X[:n_check], lengths[:n_check]
+    flexible = keras.models.clone_model(model, input_tensors=keras.Input((None, *X.shape[2:]),
+                                                                          dtype=model.inputs[0].dtype))
+    flexible.set_weights(model.get_weights())
+
+    def run(batch):
+        return np.asarray(flexible(batch, training=False))
+
+    as_given = run(X)
+    longer = np.concatenate([X, np.zeros((len(X), extra_steps, *X.shape[2:]), X.dtype)], axis=1)
+    gaps = [np.abs(run(longer) - as_given).max()]
+    for length in np.unique(lengths)[:2]:  # the two shortest lengths (the most padding), one call each
+        same = lengths == length
+        gaps.append(np.abs(run(X[same, :length]) - as_given[same]).max())
+    return float(max(gaps))

@@ -3,8 +3,9 @@
 ``AttentionPooling`` scores every step with ``v^T tanh(W h_t + b)`` (Bahdanau et al. 2015; the
 context vector ``u_w`` of Yang et al. 2016), takes a masked softmax over time and returns the
 weighted sum of the states. ``SeqWeightedAttention`` is a ``keras.ops`` port of keras-self-attention's
-layer of that name (whose TensorFlow-only code cannot run on JAX). The builders put either on top of
-the lesson 01 BiLSTM.
+layer of that name (whose TensorFlow-only code cannot run on JAX). ``MaskedMaxPooling`` takes the
+largest value of each feature over the real steps. ``masked_softmax`` is the one masked softmax of every
+course layer. ``utils.builder.build_classifier(pool=...)`` puts any of them on top of a stem.
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import Dataset, whole_number
-from .models import find_layer, has_class_named, reapply_layer
 
 
 def masked_softmax(scores, mask=None):
@@ -90,9 +89,10 @@ class SeqWeightedAttention(layers.Layer):
     r"""A port of keras-self-attention 0.51.0's ``SeqWeightedAttention`` to ``keras.ops`` (any backend).
 
     ``Y = softmax(XW + b) X`` (the package cites https://arxiv.org/pdf/1708.00524.pdf), with the package's
-    arguments, weights (``<name>_W`` (features, 1), uniform; ``<name>_b`` zeros) and arithmetic, so its
-    numbers and saved models carry over: padded steps get a -10000 penalty (exp(-10000) is exactly 0
-    in float32) and the softmax denominator has ``+ epsilon``. With ``return_attention=True`` the layer
+    arguments and weights (``<name>_W`` (features, 1), uniform; ``<name>_b`` zeros), so saved models carry
+    over. Its softmax is :func:`masked_softmax`: the package's -10000 penalty on padded steps also gives
+    them exactly 0 (exp(-10000) is 0 in float32), and the package's ``sum + epsilon`` denominator differs
+    from ours by at most one float32 rounding step (a test compares the two). With ``return_attention=True`` the layer
     returns ``[pooled, weights]``. A rank other than 3 raises ``ValueError``.
     """
 
@@ -120,11 +120,7 @@ class SeqWeightedAttention(layers.Layer):
         logits = ops.matmul(x, self.W)
         if self.use_bias:
             logits = logits + self.b
-        logits = ops.squeeze(logits, axis=-1)  # (batch, time)
-        if mask is not None:
-            logits = logits - 10000.0 * (1.0 - ops.cast(mask, logits.dtype))
-        ai = ops.exp(logits - ops.max(logits, axis=-1, keepdims=True))
-        att_weights = ai / (ops.sum(ai, axis=1, keepdims=True) + keras.backend.epsilon())
+        att_weights = masked_softmax(ops.squeeze(logits, axis=-1), mask)  # (batch, time)
         result = ops.sum(x * ops.expand_dims(att_weights, axis=-1), axis=1)
         return [result, att_weights] if self.return_attention else result
 
@@ -140,49 +136,27 @@ class SeqWeightedAttention(layers.Layer):
         return {"SeqWeightedAttention": SeqWeightedAttention}
 
 
-def _bilstm_states(data: Dataset, units: int, dropout: float):
-    """``Input -> Masking -> BiLSTM(return_sequences)``, as in lesson 01's classifier."""
-    units = whole_number("units", units)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
-    inputs = keras.Input(shape=(data.max_len, data.n_features), name="sequence")
-    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
-    states = layers.Bidirectional(layers.LSTM(units, dropout=dropout, return_sequences=True), name="bilstm")(x)
-    return inputs, states
+@keras.saving.register_keras_serializable(package="course")
+class MaskedMaxPooling(layers.Layer):
+    """(batch, time, features) -> (batch, features): each feature's largest value over the real steps.
 
-
-def build_attention_pooling_classifier(data: Dataset, units: int = 64, attention_units: int | None = None,
-                                       dropout: float = 0.0) -> keras.Model:
-    """``Masking -> BiLSTM -> AttentionPooling -> softmax`` (uncompiled)."""
-    inputs, states = _bilstm_states(data, units, dropout)
-    pooled = AttentionPooling(attention_units, name="attention_pooling")(states)
-    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(pooled)
-    return keras.Model(inputs, outputs, name="bilstm_attention_pooling")
-
-
-def build_seq_weighted_attention_classifier(data: Dataset, units: int = 64, dropout: float = 0.0) -> keras.Model:
-    """``Masking -> BiLSTM -> SeqWeightedAttention -> softmax`` (the port above, so any backend; uncompiled).
-
-    The layer is registered with Keras, so ``keras.saving.load_model`` needs no ``custom_objects``.
+    ``keras.layers.GlobalMaxPooling1D`` ignores the mask, so a padded step (zeros) wins whenever every
+    real value of a feature is negative. An all-padding row pools to zeros.
     """
-    inputs, states = _bilstm_states(data, units, dropout)
-    pooled = SeqWeightedAttention(name="seq_weighted_attention")(states)
-    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(pooled)
-    return keras.Model(inputs, outputs, name="bilstm_seq_weighted_attention")
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
-def attention_weights_model(model: keras.Model, layer_name: str) -> keras.Model:
-    """A model from ``model``'s input to the weights of its pooling layer ``layer_name``, shape (batch, time).
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.max(inputs, axis=1)
+        real = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        largest = ops.max(ops.where(real, inputs, ops.full_like(inputs, -np.inf)), axis=1)
+        return ops.where(ops.isfinite(largest), largest, ops.zeros_like(largest))
 
-    Works for ``AttentionPooling`` and ``SeqWeightedAttention`` (the port or keras-self-attention's, told
-    apart by class name so the package is never imported): the layer is re-applied with its trained
-    variables and ``return_weights``/``return_attention`` switched on.
-    """
-    layer = find_layer(model, layer_name)
-    if isinstance(layer, AttentionPooling):
-        _, weights = reapply_layer(layer, return_weights=True)
-    elif has_class_named(type(layer), "SeqWeightedAttention"):
-        _, weights = reapply_layer(layer, return_attention=True)
-    else:
-        raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not an attention pooling layer")
-    return keras.Model(model.inputs, weights, name=f"{model.name}_weights")
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, inputs, mask=None):
+        return None

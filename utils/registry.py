@@ -1,63 +1,185 @@
-"""The course's named models: the closing comparison's four models and their training recipe.
+"""The course's named models: every model a lesson, a tool or a solution trains, with its recipe.
 
-Notebook 06, ``tools/select_recipe.py`` and ``tools/bench_training.py`` all train these, so their settings
-live here once.
+Each entry is a :class:`CourseModel`: the lesson and data it is trained on, a
+:class:`~utils.builder.ClassifierSpec` (what :func:`~utils.builder.build_classifier` builds), a
+:class:`Recipe` (epochs, batch size, learning rate, label smoothing) and, for a model that carries a
+deliberate teaching flaw, that flaw in words. Notebooks, ``tools/select_recipe.py``,
+``tools/bench_training.py``, the solutions and the tests all read their models from here, so each
+setting is written once. Lessons that sweep a setting (lesson 05's depth) register the sweep's base
+model and vary it in the cell with ``spec.but(depth=...)``.
+
+``registry_table()`` lists the entries; ``MODELS[name].train(data, seeds)`` trains one with its recipe.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from .data import Dataset
+import pandas as pd
+
+from .builder import ClassifierSpec, build_classifier
+from .runtime import budget
+from .self_attention import SeqSelfAttention
 
 RECIPE_FILE = Path(__file__).resolve().parents[1] / "notebooks" / "recipe_selection.json"
 UNITS = 32  # per LSTM direction, in every closing model
-
-
-def _average(data: Dataset):
-    from .models import build_bilstm_classifier
-
-    return build_bilstm_classifier(data, readout="average", units=UNITS)
-
-
-def _attention_pooling(data: Dataset):
-    from .pooling import build_attention_pooling_classifier
-
-    return build_attention_pooling_classifier(data, units=UNITS)
-
-
-def _self_attention(data: Dataset):
-    from .self_attention import build_self_attention_classifier
-
-    return build_self_attention_classifier(data, placement="after", residual=True, units=UNITS,
-                                           attention_type="multiplicative")
-
-
-def _encoder_block(data: Dataset):
-    from .blocks import build_encoder_classifier
-
-    return build_encoder_classifier(data, front="bilstm", units=UNITS, depth=1, heads=4, dropout=0.2,
-                                    input_noise=0.2)
-
-
-#: One model from each lesson that trains a classifier (lesson 02 trains none).
-CLOSING_MODELS: dict[str, Callable[[Dataset], object]] = {
-    "01 BiLSTM + average": _average,
-    "03 BiLSTM + attention pooling": _attention_pooling,
-    "04 BiLSTM + self-attention (residual)": _self_attention,
-    "05 BiLSTM + encoder block": _encoder_block,
-}
 CLOSING_EPOCHS = 30
 
 
-def closing_recipe(path: Path | str = RECIPE_FILE) -> dict:
-    """The training recipe that ``tools/select_recipe.py`` chose by cross-validation: ``run_seeds`` keywords."""
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained. ``fast_epochs`` replaces ``epochs`` in fast mode (``COURSE_FAST=1``) only."""
+
+    epochs: int
+    fast_epochs: int
+    batch_size: int = 32
+    learning_rate: float = 3e-3  # run_seeds' default
+    label_smoothing: float = 0.0
+
+    def kwargs(self) -> dict:
+        """Keywords for ``utils.training.run_seeds`` / ``train_and_evaluate``."""
+        return {"epochs": budget(self.epochs, self.fast_epochs), "batch_size": self.batch_size,
+                "learning_rate": self.learning_rate, "label_smoothing": self.label_smoothing}
+
+    def describe(self) -> str:
+        parts = [f"{self.epochs} epochs", f"batch {self.batch_size}", f"lr {self.learning_rate:g}"]
+        return ", ".join(parts + ([f"label smoothing {self.label_smoothing:g}"] if self.label_smoothing else []))
+
+
+@dataclass(frozen=True)
+class CourseModel:
+    """A registry entry: a named model, its data, its spec, its recipe and its teaching flaw (if any)."""
+
+    name: str
+    lesson: str
+    data: str
+    spec: ClassifierSpec
+    recipe: Recipe | None
+    flaw: str | None = None
+
+    def build(self, data):
+        """The uncompiled Keras model for ``data``."""
+        return build_classifier(data, self.spec)
+
+    def train(self, data, seeds, name: str | None = None, **options):
+        """``run_seeds`` with this entry's recipe; ``name`` (default: the entry's) labels the result tables."""
+        from .training import run_seeds
+
+        return run_seeds(name or self.name, self.build, data, seeds=seeds, **self.training_recipe().kwargs(),
+                         **options)
+
+    def training_recipe(self) -> Recipe:
+        if self.recipe is None:
+            raise ValueError(f"{self.name!r} trains with the recipe in {RECIPE_FILE.name}, which is missing; "
+                             "rebuild it with tools/select_recipe.py")
+        return self.recipe
+
+
+def closing_recipe(path: Path | str = RECIPE_FILE) -> Recipe:
+    """The closing comparison's recipe, as ``tools/select_recipe.py`` chose it by cross-validation."""
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path} is missing; rebuild it with tools/select_recipe.py")
     chosen = json.loads(path.read_text()).get("chosen")
     if not isinstance(chosen, dict) or not {"batch_size", "label_smoothing"} <= set(chosen):
         raise ValueError(f"{path} names no chosen recipe with batch_size and label_smoothing")
-    return {"epochs": CLOSING_EPOCHS, "batch_size": int(chosen["batch_size"]),
-            "label_smoothing": float(chosen["label_smoothing"])}
+    return Recipe(CLOSING_EPOCHS, 3, batch_size=int(chosen["batch_size"]),
+                  label_smoothing=float(chosen["label_smoothing"]))
+
+
+def _closing_recipe_or_none() -> Recipe | None:
+    try:
+        return closing_recipe()
+    except ValueError:  # tools/select_recipe.py is about to write it
+        return None
+
+
+FLATTEN_FLAW = ("Flatten reads every step by its position, padding included: it drops the mask, ties the model "
+                "to one length and multiplies the read-out's weights by the length")
+BUG_FLAW = ("keras-self-attention 0.51.0 leaves out only (padded query, padded key) pairs, so real steps "
+            "attend to padded ones")
+SIGMOID_FLAW = ("attention_activation='sigmoid' squashes every score into (0, 1) before the softmax, so no "
+                "weight can exceed e times another: attention stays near uniform")
+
+# lesson 01: the masked BiLSTM and its read-outs
+_JV01, _MOTIF01 = Recipe(40, 3, batch_size=64), Recipe(15, 2, batch_size=64)
+# lesson 03: pooling by a learned query
+_MOTIF03 = Recipe(6, 2, batch_size=64, learning_rate=1e-2)
+_JV03 = Recipe(15, 2, batch_size=64, learning_rate=3e-3)
+# lesson 04: SeqSelfAttention's placement, on the motif task
+_MOTIF04 = Recipe(8, 2, batch_size=64)
+_SELF = ClassifierSpec(units=64, mixer="self_attention")
+# lesson 05: residual encoder blocks on a dense projection (no recurrence)
+_JV05 = Recipe(10, 2, batch_size=64)
+_DENSE_ENCODER = ClassifierSpec(stem="dense", mixer="encoder", mixer_options={"norm": "none"})
+# lesson 06: one model from each lesson
+CLOSING_SPECS = {
+    "01 BiLSTM + average": ClassifierSpec(units=UNITS),
+    "03 BiLSTM + attention pooling": ClassifierSpec(units=UNITS, pool="attention"),
+    "04 BiLSTM + self-attention (residual)": ClassifierSpec(
+        units=UNITS, mixer="self_attention", residual=True, mixer_options={"attention_type": "multiplicative"}),
+    "05 BiLSTM + encoder block": ClassifierSpec(units=UNITS, mixer="encoder", mixer_options={"dropout": 0.2},
+                                                head_dropout=0.2, input_noise=0.2),
+}
+_MOTIF06 = Recipe(10, 2, batch_size=64)
+
+_ENTRIES = [
+    CourseModel("01 JV last state", "01", "JapaneseVowels", ClassifierSpec(pool="last"), _JV01),
+    CourseModel("01 JV flatten", "01", "JapaneseVowels", ClassifierSpec(pool="flatten"), _JV01, FLATTEN_FLAW),
+    CourseModel("01 JV average", "01", "JapaneseVowels", ClassifierSpec(), _JV01),
+    CourseModel("01 motif last state", "01", "motif task", ClassifierSpec(units=16, pool="last"), _MOTIF01),
+    CourseModel("01 motif flatten", "01", "motif task", ClassifierSpec(units=16, pool="flatten"), _MOTIF01,
+                FLATTEN_FLAW),
+    CourseModel("01 motif average", "01", "motif task", ClassifierSpec(units=16), _MOTIF01),
+    CourseModel("03 motif last state", "03", "motif task", ClassifierSpec(units=16, pool="last"), _MOTIF03),
+    CourseModel("03 motif average", "03", "motif task", ClassifierSpec(units=16), _MOTIF03),
+    CourseModel("03 motif attention pooling", "03", "motif task", ClassifierSpec(units=16, pool="attention"),
+                _MOTIF03),
+    CourseModel("03 motif SeqWeightedAttention", "03", "motif task", ClassifierSpec(units=16, pool="weighted"),
+                _MOTIF03),
+    CourseModel("03 JV last state", "03", "JapaneseVowels", ClassifierSpec(units=32, pool="last"), _JV03),
+    CourseModel("03 JV attention pooling", "03", "JapaneseVowels", ClassifierSpec(units=32, pool="attention"),
+                _JV03),
+    CourseModel("04 after", "04", "motif task", _SELF, _MOTIF04),
+    CourseModel("04 after + residual", "04", "motif task", _SELF.but(residual=True), _MOTIF04),
+    CourseModel("04 before + residual", "04", "motif task", _SELF.but(placement="before", residual=True), _MOTIF04),
+    CourseModel("04 after, SeqSelfAttention 0.51.0", "04", "motif task",
+                _SELF.but(mixer_options={"layer": SeqSelfAttention}), _MOTIF04, BUG_FLAW),
+    CourseModel("04 after, sigmoid", "04", "motif task", _SELF.but(mixer_options={"attention_activation": "sigmoid"}),
+                _MOTIF04, SIGMOID_FLAW),
+    CourseModel("05 dense encoder, residual", "05", "JapaneseVowels", _DENSE_ENCODER, _JV05),
+    CourseModel("05 dense encoder, plain", "05", "JapaneseVowels", _DENSE_ENCODER.but(residual=False), _JV05),
+    CourseModel("05 4 blocks, residual, post-LN", "05", "JapaneseVowels",
+                _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "post"}), _JV05),
+    CourseModel("05 4 blocks, residual, pre-LN", "05", "JapaneseVowels",
+                _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "pre"}), _JV05),
+    *(CourseModel(name, "06", "JapaneseVowels", spec, _closing_recipe_or_none()) for name, spec in CLOSING_SPECS.items()),
+    CourseModel("06 block removed", "06", "JapaneseVowels", CLOSING_SPECS["05 BiLSTM + encoder block"].but(depth=0),
+                _closing_recipe_or_none()),
+    *(CourseModel(f"06 motif: {name}", "06", "motif task (noisy labels)", spec, _MOTIF06)
+      for name, spec in CLOSING_SPECS.items()),
+]
+#: Every course model by name.
+MODELS: dict[str, CourseModel] = {entry.name: entry for entry in _ENTRIES}
+#: The closing comparison's four models (notebook 06, tools/select_recipe.py, tools/bench_training.py).
+CLOSING = tuple(CLOSING_SPECS)
+assert len(MODELS) == len(_ENTRIES), "registry names must be unique"
+
+
+def course_model(name: str) -> CourseModel:
+    """The registry entry ``name``, or a ValueError that lists the names."""
+    if name not in MODELS:
+        raise ValueError(f"no course model named {name!r}; the registry has {sorted(MODELS)}")
+    return MODELS[name]
+
+
+def registry_table(lesson: str | None = None, names=None) -> pd.DataFrame:
+    """The entries (of one lesson, or the named ones) as a table: model, architecture, recipe and flaw."""
+    entries = [MODELS[n] for n in names] if names is not None else \
+        [e for e in MODELS.values() if lesson is None or e.lesson == lesson]
+    if not entries:
+        raise ValueError(f"no course models for lesson {lesson!r}")
+    return pd.DataFrame([{"model": e.name, "data": e.data, "architecture": e.spec.describe(),
+                          "recipe": e.recipe.describe() if e.recipe else "missing",
+                          "teaching flaw": e.flaw or ""} for e in entries]).set_index("model")

@@ -1,18 +1,22 @@
 """Runtime: the Keras backend, fast mode, seeding and the environment report."""
 from __future__ import annotations
 
-import contextlib
+import atexit
 import os
 import platform
 import random
+import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 
-#: The one place the course's public repository is configured (badges, Colab setup cells).
-REPO_URL = "https://github.com/attention-lstm-course/attention-lstm-course"
+#: The course's public repository: the one source of the address in badges and Colab setup cells, which
+#: ``tools/write_setup_cells.py`` writes. A fork sets ``COURSE_REPO_URL`` and re-runs that tool.
+DEFAULT_REPO_URL = "https://github.com/attention-lstm-course/attention-lstm-course"
+REPO_URL_ENV = "COURSE_REPO_URL"
 COLAB_BASE = "https://colab.research.google.com/github/"
 FAST_ENV = "COURSE_FAST"
 BACKEND_ENV = "COURSE_BACKEND"  # a learner's override of the automatic backend choice
@@ -125,36 +129,86 @@ def print_device_report() -> None:
         print(f"{key:>22}: {value}")
 
 
+def repo_url() -> str:
+    """The repository's address: ``$COURSE_REPO_URL`` if set (a fork), else :data:`DEFAULT_REPO_URL`."""
+    url = os.environ.get(REPO_URL_ENV, "").strip() or DEFAULT_REPO_URL
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+        raise ValueError(f"the repository address must look like https://github.com/<owner>/<name>, got {url!r}")
+    return url
+
+
 def colab_url(notebook_path: str, branch: str = "main") -> str:
     """The Open-in-Colab address of a notebook (path relative to the repository root)."""
-    repo = REPO_URL.removeprefix("https://github.com/")
+    repo = repo_url().removeprefix("https://github.com/")
     return f"{COLAB_BASE}{repo}/blob/{branch}/{notebook_path}"
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence C++ start-up chatter written straight to file descriptor 2 (TensorFlow's import logs)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+#: TensorFlow's native log lines that say nothing is wrong (TF 2.19-2.21 on a CPU), matched whole. Every other
+#: line written to file descriptor 2, every error among them, reaches the notebook.
+KNOWN_NOISE = (
+    re.compile(r"^[IW]\d{4} "),  # absl INFO and WARNING lines (oneDNN, CPU features, cuda stubs)
+    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
+    re.compile(r"^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$"),
+    # logged at ERROR level while training, but harmless: tf.data's graph from a newer op set, and oneDNN
+    # handing boolean ops to Eigen
+    re.compile(r"^E\d{4} .*NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition"),
+    re.compile(r"^E\d{4} .*oneDNN supports DT_BOOL only on platforms with AVX-512"),
+)
+#: Only where no NVIDIA driver is installed is a failed CUDA probe expected rather than an error.
+NO_GPU_NOISE = re.compile(r"^E\d{4} .*failed call to cuInit")
 
 
-def _silence_native_stderr_in_kernel() -> None:
-    """In a Jupyter kernel, send file descriptor 2 to /dev/null for the rest of the session.
+def is_known_noise(line: str, gpu_expected: bool) -> bool:
+    """Whether one line of native stderr is one of TensorFlow's known harmless messages."""
+    line = line.rstrip("\n")
+    return any(p.match(line) for p in KNOWN_NOISE) or (not gpu_expected and bool(NO_GPU_NOISE.match(line)))
 
-    TensorFlow's C++ logs (absl) ignore TF_CPP_MIN_LOG_LEVEL and would show up as red cell output.
-    In a kernel, Python's own warnings and tracebacks do not go through descriptor 2, so they still show.
+
+def filter_known_noise(text: str, gpu_expected: bool | None = None) -> str:
+    """``text`` without TensorFlow's known harmless lines; every other line (every error) is kept.
+
+    A failed CUDA probe (``cuInit``) is dropped only on a machine without an NVIDIA driver, where it is
+    expected; with a driver present it is a real error and stays.
     """
-    if "ipykernel" not in sys.modules:
+    gpu_expected = gpu_driver_present() if gpu_expected is None else gpu_expected
+    return "".join(line for line in text.splitlines(keepends=True) if not is_known_noise(line, gpu_expected))
+
+
+_STDERR_FILTER: threading.Thread | None = None
+
+
+def _filter_native_stderr_in_kernel() -> None:
+    """In a Jupyter kernel, pass what native code writes to file descriptor 2 through :func:`is_known_noise`.
+
+    Descriptor 2 becomes a pipe; a thread forwards every line that is not known noise to the original
+    descriptor (which the kernel shows as red cell output), as soon as the line is complete. Outside a
+    kernel (scripts, tests) nothing changes. At exit, the original descriptor is put back and the thread
+    drains what is left.
+    """
+    global _STDERR_FILTER
+    if _STDERR_FILTER is not None or "ipykernel" not in sys.modules:
         return
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    gpu_expected = gpu_driver_present()
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    original = os.dup(2)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+
+    def forward():
+        with os.fdopen(read_fd, "rb") as pipe:
+            for line in pipe:
+                if not is_known_noise(line.decode("utf-8", "replace"), gpu_expected):
+                    os.write(original, line)
+
+    _STDERR_FILTER = threading.Thread(target=forward, name="native-stderr-filter", daemon=True)
+    _STDERR_FILTER.start()
+
+    def restore():
+        os.dup2(original, 2)  # closes the pipe's last writer, so the thread reads to the end
+        _STDERR_FILTER.join(timeout=2)
+
+    atexit.register(restore)
 
 
 def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
@@ -166,12 +220,11 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
 
     choose_backend(backend)
     # keras.utils.set_random_seed also seeds TensorFlow when it is installed, so it is imported on either
-    # backend: import it here, with its native start-up logs out of the way
-    with _quiet_native_stderr():
-        import tensorflow as tf
+    # backend: import it here, after the filter that drops its known harmless native log lines
+    _filter_native_stderr_in_kernel()
+    import tensorflow as tf
 
-        tf.config.list_physical_devices()  # device discovery logs its own CUDA probing
-    _silence_native_stderr_in_kernel()
+    tf.config.list_physical_devices()  # device discovery logs its own CUDA probing (filtered as known noise)
     tf.get_logger().setLevel("ERROR")
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")

@@ -1,5 +1,5 @@
-"""Self-attention for any Keras backend: a port of keras-self-attention's SeqSelfAttention, its masking fix,
-and classifiers using them (Lesson 04).
+"""Self-attention for any Keras backend: a port of keras-self-attention's SeqSelfAttention and its masking fix
+(Lesson 04).
 
 keras-self-attention 0.51.0 calls ``tensorflow.keras.backend`` (``K.dot``, ``K.batch_dot``), so its layers
 only run on the TensorFlow backend. ``SeqSelfAttention`` here is the same layer written in ``keras.ops``;
@@ -12,12 +12,9 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .data import Dataset, whole_number
-from .models import find_layer, has_class_named, reapply_layer
-from .pooling import SeqWeightedAttention, masked_softmax
+from .models import has_class_named
+from .pooling import masked_softmax
 
-PLACEMENTS = ("after", "before")
-POOLINGS = ("average", "weighted")
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -33,8 +30,10 @@ class SeqSelfAttention(layers.Layer):
 
     Additive: ``e_{t,t'} = W_a tanh(x_t W_t + x_{t'} W_x + b_h) + b_a``; multiplicative:
     ``e_{t,t'} = x_t W_a x_{t'} + b_a``; then ``a = softmax(e)`` over keys and ``l_t = sum_{t'} a_{t,t'} x_{t'}``.
-    The one deliberate difference: bad arguments raise ``ValueError`` (the package raises
-    ``NotImplementedError`` for an unknown ``attention_type`` and ``IndexError`` for a rank-2 input).
+    The softmax is the course's one :func:`~utils.pooling.masked_softmax`, fed the package's penalised scores
+    (see ``_attention_weights``). The one deliberate difference: bad arguments raise ``ValueError`` (the
+    package raises ``NotImplementedError`` for an unknown ``attention_type`` and ``IndexError`` for a rank-2
+    input).
     """
 
     ATTENTION_TYPE_ADD = "additive"
@@ -126,33 +125,49 @@ class SeqSelfAttention(layers.Layer):
         return [v, a] if self.return_attention else v
 
     def _scores(self, inputs):
-        """Scores e (batch, query, key): emission, activation, then the local/causal window's -10000 penalty."""
+        """Scores e (batch, query, key): the emission, then ``attention_activation``."""
         if self.attention_type == self.ATTENTION_TYPE_ADD:
             e = self._call_additive_emission(inputs)
         else:
             e = self._call_multiplicative_emission(inputs)
         if self.attention_activation is not None:
             e = self.attention_activation(e)
-        if self.attention_width is not None:
-            input_len = ops.shape(inputs)[1]
-            if self.history_only:
-                lower = ops.arange(0, input_len) - (self.attention_width - 1)
-            else:
-                lower = ops.arange(0, input_len) - self.attention_width // 2
-            lower = ops.expand_dims(lower, axis=-1)
-            upper = lower + self.attention_width
-            indices = ops.expand_dims(ops.arange(0, input_len), axis=0)
-            inside = ops.cast(lower <= indices, e.dtype) * ops.cast(indices < upper, e.dtype)
-            e = e - 10000.0 * (1.0 - inside)
         return e
 
+    def _window(self, e):
+        """Which (query, key) pairs the local/causal window allows, (1, query, key) boolean, or None."""
+        if self.attention_width is None:
+            return None
+        input_len = ops.shape(e)[-1]
+        if self.history_only:
+            lower = ops.arange(0, input_len) - (self.attention_width - 1)
+        else:
+            lower = ops.arange(0, input_len) - self.attention_width // 2
+        lower = ops.expand_dims(lower, axis=-1)
+        upper = lower + self.attention_width
+        indices = ops.expand_dims(ops.arange(0, input_len), axis=0)
+        return ops.expand_dims(ops.logical_and(lower <= indices, indices < upper), 0)
+
     def _attention_weights(self, e, mask):
-        """The package's softmax, bug included: only (padded query, padded key) pairs are penalised."""
+        """The package's weights, bug included, through the course's one :func:`masked_softmax`.
+
+        The package subtracts 10000 from a score once for a pair outside the local/causal window and once more
+        for a (padded query, padded key) pair, then takes a plain softmax. exp(-10000) is 0 in float32, so each
+        row keeps only its pairs with the fewest penalties: a real query keeps every key in its window, real
+        or padded (the bug). The same shifted scores, with the kept pairs as the mask, give the package's
+        numbers bit for bit.
+        """
+        shifted, penalties = e, ops.zeros_like(e)
+        window = self._window(e)
+        if window is not None:
+            outside = 1.0 - ops.cast(window, e.dtype)
+            shifted, penalties = shifted - 10000.0 * outside, penalties + outside
         if mask is not None:
-            mask = ops.expand_dims(ops.cast(mask, e.dtype), axis=-1)  # (batch, query, 1)
-            e = e - 10000.0 * ((1.0 - mask) * (1.0 - ops.transpose(mask, (0, 2, 1))))
-        e = ops.exp(e - ops.max(e, axis=-1, keepdims=True))
-        return e / ops.sum(e, axis=-1, keepdims=True)
+            real = ops.expand_dims(ops.cast(mask, e.dtype), axis=-1)  # (batch, query, 1)
+            both_padded = (1.0 - real) * (1.0 - ops.transpose(real, (0, 2, 1)))
+            shifted, penalties = shifted - 10000.0 * both_padded, penalties + both_padded
+        kept = penalties == ops.min(penalties, axis=-1, keepdims=True)
+        return masked_softmax(shifted, kept)
 
     def _regularizer_loss(self, attention, mask):
         return self._attention_regularizer(attention)
@@ -205,16 +220,20 @@ class SeqSelfAttention(layers.Layer):
 class MaskedSeqSelfAttention(SeqSelfAttention):
     """``SeqSelfAttention`` whose padded keys get exactly zero attention weight.
 
-    Every query (real or padded) attends only to real keys: a masked softmax over the keys replaces the
-    package's penalty on (padded, padded) pairs. The local/causal window keeps the package's -10000
-    penalty: exp(-10000) is exactly 0 in float32, so for real queries it acts as a hard window, while a
-    padded query whose window holds only padding still gets a row that sums to 1 (over real keys outside
-    its window, as the package's penalty arithmetic gives). Without a mask, or with no padding, the
-    numbers are the port's. The attention regulariser counts real query pairs only.
+    Every query (real or padded) attends only to the real keys in its window: the one change from the port is
+    which pairs enter the masked softmax (``_attention_weights``). A padded query whose local window holds
+    only padding gets an all-zero row (the package would spread it over real keys outside its window);
+    padded rows never reach a real output. Without a mask, or with no padding, the numbers are the port's,
+    bit for bit. The attention regulariser counts real query pairs only.
     """
 
     def _attention_weights(self, e, mask):
-        return masked_softmax(e, None if mask is None else ops.expand_dims(mask, axis=1))  # mask on keys
+        """The fix: every query attends to the real keys inside its window, and to nothing else."""
+        kept = self._window(e)
+        if mask is not None:
+            real_keys = ops.expand_dims(ops.cast(mask, "bool"), axis=1)  # (batch, 1, key)
+            kept = real_keys if kept is None else ops.logical_and(kept, real_keys)
+        return masked_softmax(e, ops.ones_like(e, dtype="bool") if kept is None else kept)  # as the port's arithmetic
 
     def _regularizer_loss(self, attention, mask):
         return self._masked_attention_regularizer(attention, mask)
@@ -244,69 +263,6 @@ def is_seq_self_attention(cls) -> bool:
     Checked by class name along the MRO, so the package (which needs TensorFlow) is never imported.
     """
     return has_class_named(cls, "SeqSelfAttention")
-
-
-def _needs_tensorflow(cls) -> bool:
-    return cls.__module__.split(".")[0] == "keras_self_attention"
-
-
-def build_self_attention_classifier(data: Dataset, placement: str = "after", residual: bool = False,
-                                    units: int = 64, pooling: str = "average",
-                                    attention_cls=MaskedSeqSelfAttention, **attention_kwargs) -> keras.Model:
-    """A masked BiLSTM classifier with one self-attention layer, then pooling and a softmax.
-
-    ``placement="after"``: ``Masking -> BiLSTM -> attention -> pool``; ``"before"``:
-    ``Masking -> attention -> BiLSTM -> pool``. ``residual=True`` adds the attention's input to its
-    output. ``pooling``: ``"average"`` (mask-aware mean) or ``"weighted"`` (``SeqWeightedAttention``,
-    a learned-query pooling). ``attention_kwargs`` go to ``attention_cls`` (e.g. ``attention_type``):
-    the course's ``SeqSelfAttention`` or ``MaskedSeqSelfAttention`` (any backend) or
-    keras-self-attention's ``SeqSelfAttention`` (TensorFlow backend only).
-    """
-    if placement not in PLACEMENTS:
-        raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    units = whole_number("units", units)
-    if not is_seq_self_attention(attention_cls):
-        raise ValueError(f"attention_cls must be SeqSelfAttention or a subclass, got {attention_cls!r}")
-    if _needs_tensorflow(attention_cls) and keras.backend.backend() != "tensorflow":
-        raise ValueError(f"attention_cls {attention_cls.__module__}.{attention_cls.__name__} runs on the TensorFlow "
-                         f"backend only (this is {keras.backend.backend()}); use utils.self_attention.SeqSelfAttention")
-    if attention_kwargs.get("return_attention"):
-        raise ValueError("return_attention=True is for inspection; build the classifier without it")
-
-    def attend(x):
-        attended = attention_cls(name="self_attention", **attention_kwargs)(x)
-        return layers.Add(name="residual")([x, attended]) if residual else attended
-
-    inputs = keras.Input(shape=(None, data.n_features), name="sequence")  # any padded length
-    x = layers.Masking(mask_value=0.0, name="masking")(inputs)
-    if placement == "before":
-        x = attend(x)
-    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
-    if placement == "after":
-        x = attend(x)
-    if pooling == "average":
-        x = layers.GlobalAveragePooling1D(name="masked_average")(x)
-    else:
-        x = SeqWeightedAttention(name="weighted_pooling")(x)
-    outputs = layers.Dense(data.n_classes, activation="softmax", name="classifier")(x)
-    name = f"attention_{placement}{'_residual' if residual else ''}"
-    return keras.Model(inputs, outputs, name=name)
-
-
-def attention_model(model: keras.Model, layer_name: str = "self_attention", **overrides) -> keras.Model:
-    """A model from the classifier's input to the named attention layer's weights (batch, T, T).
-
-    Rebuilds the layer with ``return_attention=True`` and shares its trained weights. ``overrides``
-    change the rebuilt layer's configuration (e.g. ``attention_activation="sigmoid"``) with the same weights.
-    Works for the course's layers and for keras-self-attention's ``SeqSelfAttention``.
-    """
-    layer = find_layer(model, layer_name)
-    if not is_seq_self_attention(type(layer)):
-        raise ValueError(f"layer {layer_name!r} is a {type(layer).__name__}, not a SeqSelfAttention")
-    _, weights = reapply_layer(layer, **overrides, return_attention=True)
-    return keras.Model(model.inputs, weights, name=f"{model.name}_attention")
 
 
 def attention_on_padding(weights, lengths) -> np.ndarray:

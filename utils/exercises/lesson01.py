@@ -1,6 +1,8 @@
 """Self-checks for lesson 01: the loss, cuDNN eligibility and masking."""
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 
@@ -15,7 +17,7 @@ def _loss_name(loss) -> str:
     if isinstance(loss, str):
         return loss
     name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return keras.src.utils.naming.to_snake_case(name) if name[0].isupper() else name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if name[0].isupper() else name  # CategoricalCrossentropy
 
 
 def check_compile(model: keras.Model, n_classes: int) -> bool:

@@ -1,4 +1,4 @@
-"""Lesson 04 self-checks: masked attention weights, SeqSelfAttention's parameter count, seed 003's fix.
+"""Lesson 04 self-checks: SeqSelfAttention's parameter count and seed 003's fix.
 
 Each check prints what is right or wrong and returns True or False; it never raises on a wrong answer.
 """
@@ -14,37 +14,6 @@ def _call(fn, *args):
         return fn(*args), None
     except Exception as error:  # a wrong answer must not stop the notebook
         return None, f"{type(error).__name__}: {error}"
-
-
-def check_masked_attention_weights(fn) -> bool:
-    """``fn(scores (T, T), length) -> weights (T, T)``: row softmax, keys >= length get exactly 0."""
-    rng = np.random.default_rng(4)
-    problems = []
-    for T, length in ((6, 4), (5, 5), (8, 1)):
-        scores = rng.normal(scale=3.0, size=(T, T))
-        weights, error = _call(fn, scores.copy(), length)
-        if error:
-            return report([f"your function raised {error}"], "")
-        if weights is None:
-            return report(["your function returned None: write the masked softmax first"], "")
-        weights = np.asarray(weights, dtype=float)
-        if weights.shape != (T, T):
-            problems.append(f"T={T}, length={length}: expected shape {(T, T)}, got {weights.shape}")
-            continue
-        if not np.all(np.isfinite(weights)):
-            problems.append(f"T={T}, length={length}: the weights contain NaN or inf")
-            continue
-        if np.any(weights[:, length:] != 0.0):
-            problems.append(f"T={T}, length={length}: padded keys (columns >= length) must get exactly 0 weight, "
-                            f"they got up to {weights[:, length:].max():.3g}")
-        if not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
-            problems.append(f"T={T}, length={length}: each row (query) must sum to 1")
-        real = scores[:, :length]
-        expected = np.exp(real - real.max(axis=1, keepdims=True))
-        expected /= expected.sum(axis=1, keepdims=True)
-        if weights.shape == (T, T) and not np.allclose(weights[:, :length], expected, atol=1e-6):
-            problems.append(f"T={T}, length={length}: the real keys' weights are not a softmax of their scores")
-    return report(problems, "padded keys get exactly zero weight and each row is a softmax over the real keys")
 
 
 def check_parameter_count(fn) -> bool:

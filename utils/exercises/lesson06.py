@@ -51,11 +51,15 @@ def check_overlap(fn) -> bool:
     return report(problems, "right: only intervals that do not overlap separate two models")
 
 
-def check_block_removed(build, data, units: int = 32, dropout: float = 0.2, input_noise: float = 0.2) -> bool:
-    """Is ``build(data)`` lesson 05's classifier without its encoder block, all else kept?"""
+def check_block_removed(build, data, model_name: str = "05 BiLSTM + encoder block") -> bool:
+    """Is ``build(data)`` the registry's ``model_name`` without its encoder block, all else kept?"""
     import keras
     from keras import layers
 
+    from ..registry import MODELS
+
+    spec = MODELS[model_name].spec
+    units, dropout, input_noise = spec.units, spec.head_dropout, spec.input_noise
     try:
         model = build(data)
     except Exception as error:  # the learner's code: report, never raise
