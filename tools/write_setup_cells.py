@@ -1,4 +1,4 @@
-"""Write every notebook's Colab badge and setup cell from one source: ``utils.runtime.repo_url()``.
+"""Write every notebook's Colab badge and setup cell from their sources: ``utils.runtime.repo_url()`` and requirements.txt.
 
 Usage: python tools/write_setup_cells.py [--check]     (make setup-cells)
 
@@ -23,6 +23,9 @@ from utils.runtime import colab_url, repo_url  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
 SETUP_MARKER = "from utils.runtime import setup_notebook"
+#: What the Colab setup cell installs, with the ranges of requirements.txt: Colab keeps its own TensorFlow and
+#: JAX, but its Keras may be older than the course admits, and it lacks the two keras-self-attention packages.
+COLAB_INSTALLS = ("keras", "keras-self-attention", "keras-multi-head")
 SETUP_TEMPLATE = '''# Setup: works in JupyterLab (run from notebooks/) and on Colab (clones the course first).
 import subprocess, sys
 from pathlib import Path
@@ -31,11 +34,25 @@ REPO_URL = "{url}"   # written by tools/write_setup_cells.py
 REPO_DIR = Path(REPO_URL.rsplit("/", 1)[-1])
 if "google.colab" in sys.modules and not REPO_DIR.exists():
     subprocess.run(["git", "clone", "-q", REPO_URL], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "keras-self-attention==0.51.0", "keras-multi-head==0.29.0"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", {colab_packages}], check=True)
 ROOT = next(p for p in (Path.cwd(), Path.cwd().parent, REPO_DIR.resolve()) if (p / "utils").is_dir())
 sys.path.insert(0, str(ROOT))
 
 '''
+
+
+def colab_packages() -> str:
+    """The pip arguments of the Colab setup cell, read from requirements.txt."""
+    specs = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        spec = line.split("#", 1)[0].strip()
+        name = re.split(r"[<>=!~ ]", spec, 1)[0].strip().lower()
+        if name in COLAB_INSTALLS:
+            specs[name] = spec.replace(" ", "")
+    missing = set(COLAB_INSTALLS) - set(specs)
+    if missing:
+        raise ValueError(f"requirements.txt does not list {sorted(missing)}")
+    return ", ".join(f'"{specs[name]}"' for name in COLAB_INSTALLS)
 
 
 def badge(path: Path) -> str:
@@ -52,7 +69,8 @@ def expected(path: Path) -> tuple[str, str]:
     if SETUP_MARKER not in setup:
         raise ValueError(f"{path.name}: the second cell is not the setup cell (no {SETUP_MARKER!r})")
     lesson_part = setup[setup.index(SETUP_MARKER):]
-    return BADGE.sub(lambda _: badge(path), header), SETUP_TEMPLATE.format(url=repo_url()) + lesson_part
+    return (BADGE.sub(lambda _: badge(path), header),
+            SETUP_TEMPLATE.format(url=repo_url(), colab_packages=colab_packages()) + lesson_part)
 
 
 def main(check: bool) -> int:

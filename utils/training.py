@@ -136,7 +136,7 @@ def _use_jit(trainer, jit_compile) -> bool | str:
     """Resolve ``jit_compile`` for ``compile``. XLA on TensorFlow cannot compile the cuDNN LSTM kernel, so
     with ``jit_compile=True`` the trainer's LSTMs use the generic kernel (the same maths; on a CPU there is
     no cuDNN kernel anyway). The returned models keep their cuDNN-eligible configuration. Keras itself
-    skips XLA on TensorFlow while op determinism is on, as :func:`utils.runtime.set_seed` leaves it."""
+    skips XLA on TensorFlow while op determinism is on (:func:`utils.runtime.set_seed`, with a GPU)."""
     import keras
 
     if jit_compile not in ("auto", True, False):
@@ -282,22 +282,39 @@ def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
     if not targets or None in positions:
         raise ValueError("variables must be a non-empty list of the model's trainable variables")
 
-    def mean_loss(probabilities):
-        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
+    def mean_loss(probabilities, labels):
+        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
 
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            loss = mean_loss(model(X, training=True))
+            loss = mean_loss(model(X, training=True), y)
         return [np.asarray(g) for g in tape.gradient(loss, targets)]
+    gradient = _jax_loss_gradient(model, mean_loss)
+    gradients = gradient([v.value for v in trainable], [v.value for v in model.non_trainable_variables], X, y)
+    return [np.asarray(gradients[i]) for i in positions]
+
+
+_JAX_GRADIENTS: dict = {}
+
+
+def _jax_loss_gradient(model, mean_loss):
+    """A compiled ``jax.grad`` of the loss for ``model``'s architecture, shared by every model built alike.
+
+    The first model of an architecture (its Keras config) serves as the template: the gradient is a pure
+    function of the variables' values, so models that differ only in their initial weights reuse one
+    compilation.
+    """
     import jax
 
-    non_trainable = [v.value for v in model.non_trainable_variables]
+    key = model.to_json()
+    if key not in _JAX_GRADIENTS:
+        template = model
 
-    def loss_of(values):
-        probabilities, _ = model.stateless_call(values, non_trainable, X, training=True)
-        return mean_loss(probabilities)
+        def loss_of(values, non_trainable, X, y):
+            probabilities, _ = template.stateless_call(values, non_trainable, X, training=True)
+            return mean_loss(probabilities, y)
 
-    gradients = jax.grad(loss_of)([v.value for v in trainable])
-    return [np.asarray(gradients[i]) for i in positions]
+        _JAX_GRADIENTS[key] = jax.jit(jax.grad(loss_of))
+    return _JAX_GRADIENTS[key]
