@@ -8,15 +8,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .data import check_choice
 from .keras_internals import get_keras_mask, set_keras_mask
 
 NORMS = ("post", "pre", "none")
 ATTENTIONS = ("mha", "seq_self")
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -47,7 +43,7 @@ def residual_sublayer(x, sublayer, residual: bool = True, norm: str = "post", na
     ``norm="post"``: LN(x + f(x)) (Vaswani et al. 2017); ``"pre"``: x + f(LN(x)) (Xiong et al. 2020);
     ``"none"``: x + f(x). With ``residual=False`` the ``x +`` is dropped and the rest is kept.
     """
-    _check_choice("norm", norm, NORMS)
+    check_choice("norm", norm, NORMS)
     h = sublayer(layers.LayerNormalization(name=f"{name}_pre_norm")(x) if norm == "pre" else x)
     if h.shape[-1] != x.shape[-1]:
         raise ValueError(f"{name}: a residual needs equal widths, got input {x.shape[-1]} and output {h.shape[-1]}")
@@ -65,7 +61,7 @@ def attention_sublayer(attention: str = "mha", heads: int = 4, dropout: float = 
     ``heads`` heads of width d / heads.
     ``"seq_self"``: lesson 04's ``MaskedSeqSelfAttention`` (one multiplicative head, no value projection).
     """
-    _check_choice("attention", attention, ATTENTIONS)
+    check_choice("attention", attention, ATTENTIONS)
     if heads < 1 or not 0.0 <= dropout < 1.0:
         raise ValueError(f"need heads >= 1 and 0 <= dropout < 1, got {heads}, {dropout}")
 

@@ -27,6 +27,7 @@ import numpy as np
 from keras import layers, ops
 
 from .blocks import ATTENTIONS, NORMS, encoder_block
+from .data import check_choice
 from .pooling import AttentionPooling, MaskedMaxPooling, SeqWeightedAttention
 from .self_attention import MaskedSeqSelfAttention, is_seq_self_attention
 
@@ -60,11 +61,6 @@ def _count(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def _choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-
-
 @dataclass(frozen=True)
 class ClassifierSpec:
     """What :func:`build_classifier` builds. Creating one checks every field and raises ``ValueError``.
@@ -96,10 +92,10 @@ class ClassifierSpec:
     name: str | None = None
 
     def __post_init__(self):
-        _choice("stem", self.stem, STEMS)
-        _choice("mixer", self.mixer, MIXERS)
-        _choice("placement", self.placement, PLACEMENTS)
-        _choice("pool", self.pool, POOLS)
+        check_choice("stem", self.stem, STEMS)
+        check_choice("mixer", self.mixer, MIXERS)
+        check_choice("placement", self.placement, PLACEMENTS)
+        check_choice("pool", self.pool, POOLS)
         _count("units", self.units)
         _count("depth", self.depth, minimum=0)  # 0: the mixer removed, all else kept
         _count("embedding_dim", self.embedding_dim)
@@ -142,8 +138,8 @@ class ClassifierSpec:
         options = self.mixer_options
         if self.mixer == "encoder":
             merged = {**ENCODER_DEFAULTS, **options}
-            _choice("mixer_options['attention']", merged["attention"], ATTENTIONS)
-            _choice("mixer_options['norm']", merged["norm"], NORMS)
+            check_choice("mixer_options['attention']", merged["attention"], ATTENTIONS)
+            check_choice("mixer_options['norm']", merged["norm"], NORMS)
             _count("mixer_options['heads']", merged["heads"])
             _fraction("mixer_options['dropout']", merged["dropout"])
             if merged["ff_units"] is not None:

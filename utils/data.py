@@ -108,6 +108,12 @@ def whole_number(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_choice(name: str, value, choices) -> None:
+    """A ValueError naming ``name`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
 def sha256(path: Path) -> str:
     """Hex SHA-256 of a file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -95,6 +95,9 @@ def _closing_recipe_or_none() -> Recipe | None:
         return None
 
 
+_CLOSING_RECIPE = _closing_recipe_or_none()  # read once, for the five entries that train with it
+
+
 FLATTEN_FLAW = ("Flatten reads every step by its position, padding included: it drops the mask, ties the model "
                 "to one length and multiplies the read-out's weights by the length")
 BUG_FLAW = ("keras-self-attention 0.51.0 leaves out only (padded query, padded key) pairs, so real steps "
@@ -154,9 +157,9 @@ _ENTRIES = [
                 _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "post"}), _JV05),
     CourseModel("05 4 blocks, residual, pre-LN", "05", "JapaneseVowels",
                 _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "pre"}), _JV05),
-    *(CourseModel(name, "06", "JapaneseVowels", spec, _closing_recipe_or_none()) for name, spec in CLOSING_SPECS.items()),
+    *(CourseModel(name, "06", "JapaneseVowels", spec, _CLOSING_RECIPE) for name, spec in CLOSING_SPECS.items()),
     CourseModel("06 block removed", "06", "JapaneseVowels", CLOSING_SPECS["05 BiLSTM + encoder block"].but(depth=0),
-                _closing_recipe_or_none()),
+                _CLOSING_RECIPE),
     *(CourseModel(f"06 motif: {name}", "06", "motif task (noisy labels)", spec, _MOTIF06)
       for name, spec in CLOSING_SPECS.items()),
 ]
