@@ -26,22 +26,30 @@ def test_every_closing_model_builds_a_classifier():
         assert model.output_shape == (None, task.n_classes), name
 
 
-def test_closing_recipe_reads_the_cross_validated_choice(tmp_path):
-    recipe = closing_recipe()
-    assert isinstance(recipe, Recipe)
-    stored = json.loads((ROOT / "notebooks" / "recipe_selection.json").read_text())["chosen"]
-    assert recipe.batch_size == stored["batch_size"] and recipe.label_smoothing == stored["label_smoothing"]
-    assert recipe.kwargs() == {"epochs": budget(recipe.epochs, recipe.fast_epochs), "batch_size": recipe.batch_size,
-                               "learning_rate": recipe.learning_rate, "label_smoothing": recipe.label_smoothing}
-    assert all(MODELS[name].recipe == recipe for name in CLOSING), "every closing model trains with the recipe"
+def test_each_closing_model_trains_with_its_own_cross_validated_recipe(tmp_path):
+    stored = json.loads((ROOT / "notebooks" / "recipe_selection.json").read_text())["models"]
+    assert set(stored) == set(CLOSING)
+    for name in CLOSING:
+        recipe = closing_recipe(name)
+        assert isinstance(recipe, Recipe)
+        chosen = stored[name]["chosen"]
+        assert recipe.batch_size == chosen["batch_size"] and recipe.label_smoothing == chosen["label_smoothing"]
+        assert MODELS[name].recipe == recipe, name
+        assert recipe.kwargs() == {"epochs": budget(recipe.epochs, recipe.fast_epochs),
+                                   "batch_size": recipe.batch_size, "learning_rate": recipe.learning_rate,
+                                   "label_smoothing": recipe.label_smoothing}
+    assert MODELS["06 block removed"].recipe == closing_recipe("05 BiLSTM + encoder block")
     table = registry_table(names=CLOSING)
-    assert list(table.index) == list(CLOSING) and recipe.describe() in set(table["recipe"])
+    assert list(table.index) == list(CLOSING)
+    assert [closing_recipe(n).describe() for n in CLOSING] == list(table["recipe"])
     bad = tmp_path / "recipe.json"
-    bad.write_text(json.dumps({"chosen": {"batch_size": 32}}))
+    bad.write_text(json.dumps({"models": {CLOSING[0]: {"chosen": {"batch_size": 32}}}}))
     with pytest.raises(ValueError, match="no chosen recipe"):
-        closing_recipe(bad)
+        closing_recipe(CLOSING[0], bad)
+    with pytest.raises(ValueError, match="no recipe for"):
+        closing_recipe(CLOSING[1], bad)
     with pytest.raises(ValueError, match="missing"):
-        closing_recipe(tmp_path / "absent.json")
+        closing_recipe(CLOSING[0], tmp_path / "absent.json")
 
 
 def test_bench_summary_computes_speed_up_and_the_paired_difference():

@@ -32,12 +32,13 @@ LEGACY = {
     "03 motif SeqWeightedAttention": lambda d: old.build_seq_weighted_attention_classifier(d, units=16),
     "03 JV last state": lambda d: old.build_bilstm_classifier(d, "last", units=32),
     "03 JV attention pooling": lambda d: old.build_attention_pooling_classifier(d, units=32),
-    "04 after": lambda d: old.build_self_attention_classifier(d, "after", False),
-    "04 after + residual": lambda d: old.build_self_attention_classifier(d, "after", True),
-    "04 before + residual": lambda d: old.build_self_attention_classifier(d, "before", True),
+    "04 after": lambda d: old.build_self_attention_classifier(d, "after", False, units=32),
+    "04 after + residual": lambda d: old.build_self_attention_classifier(d, "after", True, units=32),
+    "04 before + residual": lambda d: old.build_self_attention_classifier(d, "before", True, units=32),
     "04 after, SeqSelfAttention 0.51.0": lambda d: old.build_self_attention_classifier(
-        d, "after", False, attention_cls=SeqSelfAttention),
-    "04 after, sigmoid": lambda d: old.build_self_attention_classifier(d, "after", attention_activation="sigmoid"),
+        d, "after", False, units=32, attention_cls=SeqSelfAttention),
+    "04 after, sigmoid": lambda d: old.build_self_attention_classifier(d, "after", units=32,
+                                                                       attention_activation="sigmoid"),
     "05 dense encoder, residual": lambda d: old.build_encoder_classifier(d, front="dense", units=32, depth=1,
                                                                         residual=True, norm="none"),
     "05 dense encoder, plain": lambda d: old.build_encoder_classifier(d, front="dense", units=32, depth=1,
@@ -87,7 +88,7 @@ def test_registry_flaws_name_the_teaching_models():
     assert flawed == {"01 JV flatten", "01 motif flatten", "04 after, SeqSelfAttention 0.51.0", "04 after, sigmoid"}
     table = registry_table("04")
     assert table.loc["04 after, sigmoid", "teaching flaw"].startswith("attention_activation='sigmoid'")
-    assert table.loc["04 after + residual", "architecture"] == "bilstm(64) -> self_attention+residual -> average"
+    assert table.loc["04 after + residual", "architecture"] == "bilstm(32) -> self_attention+residual -> average"
     with pytest.raises(ValueError, match="no course model named"):
         course_model("07 nothing")
 

@@ -6,9 +6,12 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = {"utils", "solutions", "conftest", "legacy_builders"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
+LOCAL = {"utils", "solutions", "conftest", "legacy_builders", "fakes"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
 
 
 def _requirement_lines(text: str) -> dict[str, str]:

@@ -1,15 +1,19 @@
-"""Lesson 06 self-checks: the label-noise ceiling, reading two intervals, and the block ablation."""
+"""Lesson 06 self-checks: the label-noise ceiling, a paired verdict, the block ablation, and verdict flips."""
 
 import pytest
 
 from utils.builder import build_classifier
 from utils.data import load_japanese_vowels
-from utils.exercises.lesson06 import check_block_removed, check_ceiling, check_overlap
+from utils.exercises.lesson06 import (check_block_removed, check_ceiling, check_flip_rate, check_paired_verdict,
+                                      reference_flip_rate)
+from fakes import fake_model, shared_noise
 
 
 def test_solutions_pass(solutions, capsys):
     assert check_ceiling(solutions.accuracy_ceiling(0.2), 0.2) is True
-    assert check_overlap(solutions.intervals_overlap) is True
+    assert check_paired_verdict(solutions.paired_verdict) is True
+    a, b = close_pair()
+    assert check_flip_rate(solutions.flip_rate, a, b) is True
     assert check_block_removed(solutions.build_block_removed, load_japanese_vowels()) is True
     assert "✗" not in capsys.readouterr().out
 
@@ -23,14 +27,47 @@ def test_ceiling_check(capsys):
         check_ceiling(0.5, 1.5)
 
 
+def intervals_overlap_verdict(a, b):
+    """The rule the course used to teach: a verdict only where the two intervals over seeds do not overlap."""
+    from utils.stats import mean_ci
+
+    (_, low_a, high_a), (_, low_b, high_b) = mean_ci(a), mean_ci(b)
+    return "B better" if low_b > high_a else "A better" if low_a > high_b else "no difference detected"
+
+
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda a, b: abs(sum(a) / len(a) - sum(b) / len(b)) < 0.01, "not the means"),  # compares means
-    (lambda a, b: True, "not the means"),
+    (intervals_overlap_verdict, "compare the per-seed differences"),
+    (lambda a, b: "B better" if sum(b) > sum(a) else "A better", "excludes zero"),
     (lambda a, b: None, "returned None"),
     (lambda a, b: 1 / 0, "ZeroDivisionError"),
 ])
-def test_overlap_check_rejects_wrong_answers(wrong, hint, capsys):
-    assert check_overlap(wrong) is False
+def test_paired_verdict_check_rejects_wrong_answers(wrong, hint, capsys):
+    assert check_paired_verdict(wrong) is False
+    assert hint in capsys.readouterr().out
+
+
+def close_pair():
+    """Two models 4 points apart on 10 seeds, errors on different items: small subsets of seeds flip."""
+    noise = shared_noise()
+    return fake_model("A", 0.14, shared=noise), fake_model("B", 0.10, base_seed=3)
+
+
+def test_flip_rate_falls_to_zero_with_all_seeds():
+    a, b = close_pair()
+    rates = [reference_flip_rate(a, b, k) for k in (2, 5, 10)]
+    assert rates[-1] == 0.0 and rates[0] > 0.0
+    assert all(0.0 <= r <= 1.0 for r in rates)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, b, k: 0.0, "default_rng(k)"),
+    (lambda a, b, k: None, "returned None"),
+    (lambda a, b, k: "often", "expected a number"),
+    (lambda a, b, k: 1 / 0, "ZeroDivisionError"),
+])
+def test_flip_rate_check_rejects_wrong_answers(wrong, hint, capsys):
+    a, b = close_pair()
+    assert check_flip_rate(wrong, a, b) is False
     assert hint in capsys.readouterr().out
 
 

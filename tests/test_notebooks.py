@@ -9,6 +9,8 @@ import pytest
 
 from utils.runtime import colab_url, repo_url
 
+pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]

@@ -167,3 +167,27 @@ def test_probe_reads_the_packages_layers(task):
     leak = max(w[0, :length, length:].sum() for w, length in zip(self_attention, task.test.lengths))
     assert leak > 0.01, "the package's masking bug: real queries attend to padded keys"
     np.testing.assert_array_equal(np.asarray(model(task.test.X)), before)
+
+
+def test_models_of_one_architecture_share_a_compiled_probe_and_keep_their_own_weights():
+    """Ten seeds are ten models of one architecture; the probe compiles once, and reads each model's weights."""
+    import keras
+
+    from utils.builder import build_classifier
+    from utils.data import make_motif_task
+    from utils.probe import _TWINS
+
+    task = make_motif_task(16, 8, min_len=6, max_len=10, motif_len=3, seed=0)
+    models = []
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        models.append(build_classifier(task, units=4, pool="attention"))
+    before = [m.get_weights() for m in models]
+    _TWINS.clear()
+    first, second = (attention_weights(m, task.test.X) for m in models)
+    assert len(_TWINS) == 1
+    assert not np.allclose(first, second)                       # each model's own weights
+    np.testing.assert_array_equal(attention_weights(models[0], task.test.X), first)
+    for model, weights in zip(models, before):                  # the models are untouched
+        for a, b in zip(model.get_weights(), weights):
+            np.testing.assert_array_equal(a, b)

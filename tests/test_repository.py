@@ -2,6 +2,10 @@
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -35,9 +35,11 @@ def test_folds_split_the_training_split_only_and_standardise_each_fold_on_its_ow
     np.testing.assert_array_equal(held_out, np.sort(raw.train.lengths))
 
 
-def test_the_stored_selection_covers_the_grid_and_chose_the_best(tool):
+def test_the_stored_selection_covers_every_model_and_the_grid_and_chose_each_best(tool):
     selection = json.loads((ROOT / "notebooks" / "recipe_selection.json").read_text())
-    grid = {(r["batch_size"], r["label_smoothing"]) for r in selection["candidates"]}
-    assert grid == set(itertools.product(tool.BATCH_SIZES, tool.LABEL_SMOOTHING))
     assert (selection["epochs"], selection["folds"]) == (tool.EPOCHS, tool.FOLDS)
-    assert selection["chosen"] == max(selection["candidates"], key=lambda r: r["cv_accuracy"])
+    assert list(selection["models"]) == list(tool.CLOSING)
+    for name, result in selection["models"].items():
+        grid = [(r["batch_size"], r["label_smoothing"]) for r in result["candidates"]]
+        assert grid == list(itertools.product(tool.BATCH_SIZES, tool.LABEL_SMOOTHING)), name
+        assert result["chosen"] == max(result["candidates"], key=lambda r: r["cv_accuracy"]), name

@@ -5,7 +5,10 @@ from sklearn.metrics import accuracy_score, precision_score, recall_score
 
 from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.training import classification_metrics, compare, mean_ci, run_seeds, train_and_evaluate
+from utils.data import split_validation
+from utils.stats import mean_ci, seed_interval
+from utils.training import (classification_metrics, compare, run_seeds, summary_table, split_fingerprint,
+                            train_and_evaluate)
 
 
 def test_metrics_agree_with_scikit_learn():
@@ -86,9 +89,17 @@ def test_run_seeds_summarises_with_an_interval(tiny_task):
                        seeds=(0, 1), epochs=1)
     assert list(result.table["seed"]) == [0, 1]
     table = compare(result)
-    mean, low, high = mean_ci(result.table["accuracy"])
-    assert table.loc["avg", "accuracy"] == pytest.approx(mean)
-    assert table.loc["avg", "accuracy 95% CI"] == f"[{low:.3f}, {high:.3f}]"
+    mean, low, high = seed_interval(result.table["accuracy"])
+    assert (table.loc["avg", "accuracy"], table.loc["avg", "accuracy low"], table.loc["avg", "accuracy high"]) == \
+        pytest.approx((mean, low, high))
+    assert table.dtypes.drop("seeds").map(lambda t: t.kind).isin(["f", "i"]).all()   # numbers, not strings
+    shown = summary_table(table, metrics=("accuracy", "MAR"), columns=("params",))
+    assert list(shown.columns) == ["seeds", "accuracy [95% CI over seeds]", "MAR [95% CI over seeds]", "params"]
+    assert shown.loc["avg", "accuracy [95% CI over seeds]"] == f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+    assert result.seeds == [0, 1] and result.correct.shape == (2, len(tiny_task.test))
+    assert result.test_key == split_fingerprint(tiny_task.test)
+    with pytest.raises(ValueError, match="no interval"):
+        summary_table(table, metrics=("params",))
     with pytest.raises(ValueError, match="at least 2 distinct seeds"):
         run_seeds("x", None, tiny_task, seeds=(0,))
 
@@ -130,10 +141,42 @@ def test_a_builder_that_changes_architecture_between_seeds_is_refused(tiny_task)
         run_seeds("changing", build, tiny_task, seeds=(0, 1), epochs=1)
 
 
-def test_monitor_test_records_test_curves_only_when_asked(tiny_task):
+def test_curves_come_from_a_validation_split_cut_from_training(tiny_task):
     build = lambda d: build_classifier(d, pool="last", units=4)
     assert "val_loss" not in train_and_evaluate(build, tiny_task, epochs=1).history
-    assert "val_loss" in train_and_evaluate(build, tiny_task, epochs=1, monitor_test=True).history
+    assert "val_loss" in train_and_evaluate(build, tiny_task, epochs=1, validation=0.25).history
+    fit, validation = split_validation(tiny_task.train, 0.25)
+    assert len(fit) + len(validation) == len(tiny_task.train) and len(validation) == 24
+    assert np.bincount(validation.y).tolist() == [np.sum(validation.y == c) for c in range(tiny_task.n_classes)]
+    assert abs(np.mean(validation.y == 0) - np.mean(tiny_task.train.y == 0)) < 0.05     # stratified
+    again = split_validation(tiny_task.train, 0.25)[1]
+    np.testing.assert_array_equal(validation.X, again.X)                               # the same every time
+    with pytest.raises(ValueError, match="validation fraction"):
+        split_validation(tiny_task.train, 1.0)
+
+
+def test_no_fit_in_utils_ever_receives_test_data(tiny_task, monkeypatch):
+    """The test split is read once per run, for the final score: Model.fit never sees it, not even as
+    validation data, in any utils route that trains."""
+    import keras
+
+    seen = []
+    original = keras.Model.fit
+
+    def spy(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        seen.append(x)
+        if validation_data is not None:
+            seen.append(validation_data[0])
+        return original(self, x, y, *args, validation_data=validation_data, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    build = lambda d: build_classifier(d, pool="average", units=4)
+    train_and_evaluate(build, tiny_task, epochs=1, validation=0.25)
+    run_seeds("x", build, tiny_task, seeds=(0, 1), epochs=1, validation=0.25)
+    assert seen
+    test_rows = {row.tobytes() for row in tiny_task.test.X}
+    for x in seen:
+        assert not any(row.tobytes() in test_rows for row in np.asarray(x))
 
 
 def test_classification_table_matches_scikit_learn():
@@ -156,10 +199,11 @@ def test_classification_table_matches_scikit_learn():
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 def test_the_loss_is_cross_entropy_against_smoothed_labels(tiny_task, smoothing):
     run = train_and_evaluate(lambda d: build_classifier(d, pool="average", units=4), tiny_task, epochs=1,
-                             monitor_test=True, label_smoothing=smoothing)
-    probabilities = run.model.predict(tiny_task.test.X, verbose=0)
+                             validation=0.25, label_smoothing=smoothing)
+    validation = split_validation(tiny_task.train, 0.25)[1]
+    probabilities = run.model.predict(validation.X, verbose=0)
     n_classes = tiny_task.n_classes
-    targets = np.eye(n_classes)[tiny_task.test.y] * (1 - smoothing) + smoothing / n_classes
+    targets = np.eye(n_classes)[validation.y] * (1 - smoothing) + smoothing / n_classes
     expected = np.mean(-np.sum(targets * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=-1))
     assert run.history["val_loss"][-1] == pytest.approx(expected, rel=1e-4)
 

@@ -5,7 +5,7 @@ Usage: python tools/bench_training.py [--seeds 10] [--routes tensorflow,jax] [--
 A route is a Keras backend plus compile settings. Keras fixes its backend once per process, so each
 route trains in a fresh Python process, one route after the other (never two at once: the backends
 already use every core). Every route trains each model of ``utils.registry.CLOSING`` on
-JapaneseVowels with notebook 06's recipe, once per seed, through ``utils.training.run_seeds``.
+JapaneseVowels with each model's notebook 06 recipe, once per seed, through ``utils.training.run_seeds``.
 
 Reported per model and route: seconds per model-seed (the median over seeds of the ``fit`` time, so the
 first seed's one-off compilation does not count) and test accuracy over the seeds. Against the first
@@ -45,14 +45,15 @@ def worker(route: str, seeds: int) -> None:
     from utils import runtime
     from utils.data import load_japanese_vowels
     from utils.training import run_seeds
-    from utils.registry import CLOSING, MODELS, closing_recipe
+    from utils.registry import CLOSING, MODELS
 
     _, settings, runtime.TF_OP_DETERMINISM, _ = ROUTES[route]
-    data, recipe = load_japanese_vowels(), closing_recipe().kwargs()
+    data = load_japanese_vowels()
     results = {}
     for name in CLOSING:
         start = time.perf_counter()
-        comparison = run_seeds(name, MODELS[name].build, data, seeds=range(seeds), **recipe, **settings)
+        comparison = run_seeds(name, MODELS[name].build, data, seeds=range(seeds),
+                               **MODELS[name].training_recipe().kwargs(), **settings)
         results[name] = {"fit_seconds": [round(r.seconds, 3) for r in comparison.runs],
                          "accuracy": [r.metrics["accuracy"] for r in comparison.runs],
                          "wall_seconds": round(time.perf_counter() - start, 1)}
@@ -70,7 +71,7 @@ def run_route(route: str, seeds: int) -> dict:
 
 
 def summarise(raw: dict[str, dict], baseline: str) -> list[dict]:
-    from utils.training import mean_ci
+    from utils.stats import mean_ci
 
     rows = []
     for route, models in raw.items():
@@ -95,7 +96,7 @@ def write(rows: list[dict], raw: dict, seeds: int, routes: list[str]) -> None:
                **{name: version(name) for name in ("keras", "tensorflow", "jax", "jaxlib", "numpy")}}
     (OUT / "training.json").write_text(json.dumps(
         {"what": "seconds per model-seed (median fit time over seeds) and test accuracy, JapaneseVowels, "
-                 "notebook 06's recipe", "baseline": routes[0], "seeds": seeds, "machine": machine,
+                 "each model's notebook 06 recipe", "baseline": routes[0], "seeds": seeds, "machine": machine,
          "routes": {r: ROUTES[r][3] for r in routes}, "results": rows, "raw": raw}, indent=1) + "\n")
     lines = ["| Route | Model | s per model-seed | Speed-up | Accuracy (mean) | Paired difference [95% CI] |",
              "| --- | --- | --- | --- | --- | --- |"]

@@ -24,8 +24,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
 SETUP_MARKER = "from utils.runtime import setup_notebook"
 #: What the Colab setup cell installs, with the ranges of requirements.txt: Colab keeps its own TensorFlow and
-#: JAX, but its Keras may be older than the course admits, and it lacks the two keras-self-attention packages.
-COLAB_INSTALLS = ("keras", "keras-self-attention", "keras-multi-head")
+#: JAX, but its Keras may be older than the course admits, and it lacks the two keras-self-attention packages
+#: and aeon (MiniRocket, lesson 06). The cell pins Colab's own numpy and pandas, so pip keeps them (or fails).
+COLAB_INSTALLS = ("keras", "keras-self-attention", "keras-multi-head", "aeon")
 SETUP_TEMPLATE = '''# Setup: works in JupyterLab (run from notebooks/) and on Colab (clones the course first).
 import subprocess, sys
 from pathlib import Path
@@ -34,7 +35,9 @@ REPO_URL = "{url}"   # written by tools/write_setup_cells.py
 REPO_DIR = Path(REPO_URL.rsplit("/", 1)[-1])
 if "google.colab" in sys.modules and not REPO_DIR.exists():
     subprocess.run(["git", "clone", "-q", REPO_URL], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", {colab_packages}], check=True)
+    import numpy, pandas   # Colab's own versions stay: pip must not change them
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", {colab_packages},
+                    f"numpy=={{numpy.__version__}}", f"pandas=={{pandas.__version__}}"], check=True)
 ROOT = next(p for p in (Path.cwd(), Path.cwd().parent, REPO_DIR.resolve()) if (p / "utils").is_dir())
 sys.path.insert(0, str(ROOT))
 

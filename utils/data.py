@@ -29,6 +29,35 @@ class SequenceSet:
         """Boolean (N, T): True on real time steps."""
         return np.arange(self.X.shape[1])[None, :] < self.lengths[:, None]
 
+    def take(self, indices) -> "SequenceSet":
+        """The sequences at ``indices``, with their lengths, labels and any motif annotations."""
+        pick = lambda a: None if a is None else a[indices]  # noqa: E731
+        return SequenceSet(self.X[indices], self.lengths[indices], self.y[indices], pick(self.motif_start),
+                           pick(self.motif_class))
+
+
+#: The validation split is the same for every seed, so models compared on one seed see the same split.
+VALIDATION_SEED = 0
+
+
+def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[SequenceSet, SequenceSet]:
+    """Cut a stratified, seeded validation split from a *training* split: (fit part, validation part).
+
+    Learning curves and any early stopping read the validation part; the test split stays untouched until
+    the final score.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < fraction < 1:
+        raise ValueError(f"the validation fraction must lie in (0, 1), got {fraction}")
+    counts = np.bincount(part.y)
+    if len(part) * fraction < np.count_nonzero(counts) or counts[counts > 0].min() < 2:
+        raise ValueError(f"{len(part)} sequences are too few to cut a stratified {fraction:.0%} validation split "
+                         f"(every class needs at least 2 sequences; class counts {counts.tolist()})")
+    fit, validation = train_test_split(np.arange(len(part)), test_size=fraction, stratify=part.y,
+                                       random_state=VALIDATION_SEED)
+    return part.take(np.sort(fit)), part.take(np.sort(validation))
+
 
 @dataclass(frozen=True)
 class Dataset:

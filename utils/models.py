@@ -118,3 +118,15 @@ def padding_gap(model: keras.Model, X, lengths, n_check: int | None = 6, extra_s
         same = lengths == length
         gaps.append(np.abs(run(X[same, :length]) - as_given[same]).max())
     return float(max(gaps))
+
+
+def architecture_key(model) -> str:
+    """``model.to_json()`` with every name replaced by its order of first appearance: two builds of one
+    architecture (whose layers Keras names ``bilstm``, ``bilstm_1``, ...) give the same string. Caches of
+    compiled functions (the probe, gradients on JAX) use it, so ten seeds of a model compile once."""
+    import re
+
+    text = model.to_json()
+    for i, name in enumerate(dict.fromkeys(re.findall(r'"name": "([^"]+)"', text))):
+        text = text.replace(f'"{name}"', f'"#{i}"')
+    return text

@@ -17,7 +17,7 @@ def _finite(name: str, array) -> np.ndarray:
 
 
 def plot_learning_curves(histories: dict, metric: str = "loss", ax=None):
-    """Train (solid) and monitored test (dashed) curves of one metric, one colour per model.
+    """Training (solid) and validation (dashed, when recorded) curves of one metric, one colour per model.
 
     ``histories`` maps a label to a Keras ``History.history`` dict (or a list of them, one per seed).
     """
@@ -32,7 +32,7 @@ def plot_learning_curves(histories: dict, metric: str = "loss", ax=None):
             ax.plot(epochs, _finite(metric, h[metric]), color=colour, label=f"{label} train" if i == 0 else None)
             if f"val_{metric}" in h:
                 ax.plot(epochs, _finite(metric, h[f"val_{metric}"]), color=colour, ls="--",
-                        label=f"{label} test (monitored only)" if i == 0 else None)
+                        label=f"{label} validation" if i == 0 else None)
     ax.set(xlabel="epoch", ylabel=metric)
     ax.legend(fontsize=8)
     return ax
@@ -131,3 +131,30 @@ def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
+    """A forest plot of paired comparisons (:func:`utils.stats.compare_paired`): one row per pair, its mean
+    difference in accuracy, the interval over seeds (thick) and over seeds and test items (thin), and a zero
+    line. A row whose thin line clears zero has a verdict; its colour says which model won."""
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("give at least one PairedComparison")
+    colours = {"B better": "tab:green", "A better": "tab:red", "no difference detected": "0.45"}
+    ax = ax or plt.subplots(figsize=(7.5, 0.55 * len(pairs) + 1.4))[1]
+    for row, pair in enumerate(pairs):
+        colour = colours[pair.verdict]
+        ax.hlines(row, *pair.over_seeds_and_items, color=colour, lw=1.5)
+        ax.hlines(row, *pair.over_seeds, color=colour, lw=5, alpha=0.6)
+        ax.plot(pair.difference, row, "o", color=colour, markersize=7)
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks(range(len(pairs)), [f"{p.b}\n  vs {p.a}" for p in pairs], fontsize=8)
+    ax.invert_yaxis()
+    ax.set(xlabel="difference in test accuracy, B - A", title=title)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="0.3", lw=5, alpha=0.6, label="95% CI over seeds"),
+               Line2D([], [], color="0.3", lw=1.5, label="95% CI over seeds and items"),
+               *(Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colours.items())]
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
+    return ax

@@ -76,26 +76,33 @@ class CourseModel:
         return self.recipe
 
 
-def closing_recipe(path: Path | str = RECIPE_FILE) -> Recipe:
-    """The closing comparison's recipe, as ``tools/select_recipe.py`` chose it by cross-validation."""
+def closing_recipe(model: str, path: Path | str = RECIPE_FILE) -> Recipe:
+    """``model``'s recipe in the closing comparison, as ``tools/select_recipe.py`` chose it for that model by
+    cross-validation on the training split."""
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path} is missing; rebuild it with tools/select_recipe.py")
-    chosen = json.loads(path.read_text()).get("chosen")
+    models = json.loads(path.read_text()).get("models")
+    if not isinstance(models, dict) or model not in models:
+        raise ValueError(f"{path} holds no recipe for {model!r}; rebuild it with tools/select_recipe.py")
+    chosen = models[model].get("chosen")
     if not isinstance(chosen, dict) or not {"batch_size", "label_smoothing"} <= set(chosen):
-        raise ValueError(f"{path} names no chosen recipe with batch_size and label_smoothing")
+        raise ValueError(f"{path} names no chosen recipe with batch_size and label_smoothing for {model!r}")
     return Recipe(CLOSING_EPOCHS, 3, batch_size=int(chosen["batch_size"]),
                   label_smoothing=float(chosen["label_smoothing"]))
 
 
-def _closing_recipe_or_none() -> Recipe | None:
-    try:
-        return closing_recipe()
-    except ValueError:  # tools/select_recipe.py is about to write it
-        return None
+def _closing_recipes() -> dict[str, Recipe | None]:
+    """Each closing model's recipe, read once (None while tools/select_recipe.py has not written it)."""
+    recipes = {}
+    for name in CLOSING_SPECS:
+        try:
+            recipes[name] = closing_recipe(name)
+        except ValueError:
+            recipes[name] = None
+    return recipes
 
 
-_CLOSING_RECIPE = _closing_recipe_or_none()  # read once, for the five entries that train with it
 
 
 FLATTEN_FLAW = ("Flatten reads every step by its position, padding included: it drops the mask, ties the model "
@@ -111,8 +118,8 @@ _JV01, _MOTIF01 = Recipe(40, 3, batch_size=64), Recipe(15, 2, batch_size=64)
 _MOTIF03 = Recipe(6, 2, batch_size=64, learning_rate=1e-2)
 _JV03 = Recipe(15, 2, batch_size=64, learning_rate=3e-3)
 # lesson 04: SeqSelfAttention's placement, on the motif task
-_MOTIF04 = Recipe(6, 2, batch_size=64)  # six epochs keep lesson 04 (on TensorFlow) inside its time budget
-_SELF = ClassifierSpec(units=64, mixer="self_attention")
+_MOTIF04 = Recipe(6, 2, batch_size=64)  # six epochs, 32 units and T <= 30 keep lesson 04 (on TensorFlow) in budget
+_SELF = ClassifierSpec(units=32, mixer="self_attention")
 # lesson 05: residual encoder blocks on a dense projection (no recurrence)
 _JV05 = Recipe(10, 2, batch_size=64)
 _DENSE_ENCODER = ClassifierSpec(stem="dense", mixer="encoder", mixer_options={"norm": "none"})
@@ -126,6 +133,8 @@ CLOSING_SPECS = {
                                                 head_dropout=0.2, input_noise=0.2),
 }
 _MOTIF06 = Recipe(10, 2, batch_size=64)
+
+_CLOSING_RECIPES = _closing_recipes()  # read once, for the five entries that train with them
 
 _ENTRIES = [
     CourseModel("01 JV last state", "01", "JapaneseVowels", ClassifierSpec(pool="last"), _JV01),
@@ -157,9 +166,10 @@ _ENTRIES = [
                 _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "post"}), _JV05),
     CourseModel("05 4 blocks, residual, pre-LN", "05", "JapaneseVowels",
                 _DENSE_ENCODER.but(depth=4, mixer_options={"norm": "pre"}), _JV05),
-    *(CourseModel(name, "06", "JapaneseVowels", spec, _CLOSING_RECIPE) for name, spec in CLOSING_SPECS.items()),
+    *(CourseModel(name, "06", "JapaneseVowels", spec, _CLOSING_RECIPES[name]) for name, spec in CLOSING_SPECS.items()),
+    # the ablation keeps the encoder model's recipe, so that only the block differs
     CourseModel("06 block removed", "06", "JapaneseVowels", CLOSING_SPECS["05 BiLSTM + encoder block"].but(depth=0),
-                _CLOSING_RECIPE),
+                _CLOSING_RECIPES["05 BiLSTM + encoder block"]),
     *(CourseModel(f"06 motif: {name}", "06", "motif task (noisy labels)", spec, _MOTIF06)
       for name, spec in CLOSING_SPECS.items()),
 ]

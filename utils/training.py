@@ -9,11 +9,11 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.metrics import accuracy_score, classification_report, precision_score, recall_score
 
-from .data import Dataset, validate_sequences
+from .data import Dataset, split_validation, validate_sequences
 from .runtime import set_seed
+from .stats import format_interval, seed_interval
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
@@ -46,20 +46,6 @@ def classification_table(y_true, y_pred, class_names) -> pd.DataFrame:
     table = pd.DataFrame(report).T.drop(index=["accuracy"], errors="ignore")
     table.loc["accuracy"] = [np.nan, np.nan, metrics["accuracy"], table.loc["macro avg", "support"]]
     return table.astype({"support": int})
-
-
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the two-sided Student-t confidence interval: (mean, low, high)."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 1 or len(values) < 2:
-        raise ValueError(f"need at least 2 values for an interval, got {values.shape}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("values contain NaN or inf")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    mean = values.mean()
-    half = stats.t.ppf((1 + confidence) / 2, df=len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(mean), float(mean - half), float(mean + half)
 
 
 @dataclass
@@ -100,17 +86,17 @@ def _copy_variables(source, target) -> None:
         b.assign(a.value)
 
 
-def _loss_and_targets(data: Dataset, label_smoothing: float):
-    """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels."""
+def _loss_and_targets(n_classes: int, label_smoothing: float):
+    """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels.
+    Returns the loss and the function that turns labels into its targets."""
     import keras
 
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
     if not label_smoothing:
-        return "sparse_categorical_crossentropy", data.train.y, data.test.y
-    one_hot = np.eye(data.n_classes, dtype="float32")
-    return (keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-            one_hot[data.train.y], one_hot[data.test.y])
+        return "sparse_categorical_crossentropy", lambda y: y
+    one_hot = np.eye(n_classes, dtype="float32")
+    return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing), lambda y: one_hot[y]
 
 
 PROGRESS_ENV = "COURSE_PROGRESS"  # 0 hides the progress bars
@@ -150,9 +136,12 @@ def _use_jit(trainer, jit_compile) -> bool | str:
 
 
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
-                 monitor_test: bool, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
+                 validation: float, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
                  jit_compile="auto", name: str = "") -> list[RunResult]:
-    """Train ``build(data)`` once per seed and score it on the test split.
+    """Train ``build(data)`` once per seed and score it on the test split, which nothing else reads.
+
+    ``validation`` > 0 cuts that share of the training split off (stratified, the same for every seed):
+    the model trains on the rest and records its loss and accuracy on the cut per epoch.
 
     One compiled model does the training for every seed: before each seed it receives that seed's
     freshly built initial variables and a reset optimizer, so Keras traces its graph only once. The
@@ -164,7 +153,10 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         validate_sequences(part.X, part.y, data.n_classes, part.lengths)
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
-    loss, y_train, y_test = _loss_and_targets(data, label_smoothing)
+    loss, targets = _loss_and_targets(data.n_classes, label_smoothing)
+    fit_part, validation_part = split_validation(data.train, validation) if validation else (data.train, None)
+    X_fit, y_fit = fit_part.X, targets(fit_part.y)
+    validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y))
     keras.backend.clear_session()
     set_seed(seeds[0])
     trainer = build(data)
@@ -175,7 +167,7 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     # On JAX, a trainer's first fit ends a few float bits away from its later fits from the same start
     # (Keras finishes setting it up during that fit). One warm-up step makes every seed train alike, so a
     # seed gives the same result first in a list, later in it, or alone.
-    trainer.fit(data.train.X[:batch_size], y_train[:batch_size], epochs=1, batch_size=batch_size, verbose=0)
+    trainer.fit(X_fit[:batch_size], y_fit[:batch_size], epochs=1, batch_size=batch_size, verbose=0)
     runs = []
     progress = _progress(name or trainer.name, len(seeds)) if len(seeds) > 1 else None
     for seed in seeds:
@@ -185,9 +177,8 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         for variable, value in zip(trainer.optimizer.variables, optimizer_start):
             variable.assign(value)
         start = time.perf_counter()
-        history = trainer.fit(data.train.X, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-                              validation_data=(data.test.X, y_test) if monitor_test else None,
-                              verbose=verbose)
+        history = trainer.fit(X_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True,
+                              validation_data=validation_data, verbose=verbose)
         seconds = time.perf_counter() - start
         y_pred, train_pred = _predict_test_and_train(trainer, data)
         train_acc = float(np.mean(train_pred == data.train.y))
@@ -204,27 +195,54 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
 
 
 def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: int = 40, batch_size: int = 32,
-                       learning_rate: float = 3e-3, monitor_test: bool = False, label_smoothing: float = 0.0,
+                       learning_rate: float = 3e-3, validation: float = 0.0, label_smoothing: float = 0.0,
                        verbose: int = 0, jit_compile="auto") -> RunResult:
     """Seed, build ``build(data)``, train on ``data.train`` with a fixed epoch budget, score on test.
 
-    The test split is never used to choose anything: no early stopping, no checkpoint picking
-    (``monitor_test=True`` only records its loss and accuracy per epoch, for learning curves).
+    The test split is read once, for the final score: no early stopping, no checkpoint picking, no curves.
+    ``validation=0.2`` trains on 80% of the training split and records the loss and accuracy on the other,
+    stratified 20% after every epoch (``history["val_accuracy"]``), for learning curves.
     Loss is sparse categorical cross-entropy, the right loss for integer multi-class labels.
     ``label_smoothing`` > 0 trains on targets that keep that share of probability off the true class,
     spread evenly over all classes (Szegedy et al. 2016), a regulariser. ``jit_compile`` goes to
     ``Model.compile`` (``"auto"``: Keras' choice, which compiles on JAX and not on a TensorFlow CPU).
     """
-    return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, monitor_test, True, verbose,
+    return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, validation, True, verbose,
                         label_smoothing, jit_compile)[0]
+
+
+def split_fingerprint(part) -> str:
+    """A short fingerprint of a test split (its sequences and labels): paired comparisons check it."""
+    import hashlib
+
+    digest = hashlib.sha1(np.ascontiguousarray(part.X).tobytes())
+    digest.update(np.ascontiguousarray(part.y).tobytes())
+    return digest.hexdigest()[:12]
+
+
+#: The metrics a summary gives an interval over seeds.
+SUMMARY_METRICS = ("accuracy", "MAR", "MAP", "train accuracy")
 
 
 @dataclass
 class SeedComparison:
-    """Per-seed results of one model and their summary."""
+    """Per-seed results of one model on one test split, and their summary."""
 
     name: str
     runs: list[RunResult]
+    y_true: np.ndarray = field(repr=False, default=None)  # the test labels every run was scored on
+    test_key: str = ""                                     # fingerprint of that test split
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.runs]
+
+    @property
+    def correct(self) -> np.ndarray:
+        """(seeds, test items) booleans: did the run of each seed get each test item right?"""
+        if self.y_true is None:
+            raise ValueError(f"{self.name!r} does not know its test labels; train it with run_seeds")
+        return np.stack([r.y_pred == self.y_true for r in self.runs])
 
     @property
     def table(self) -> pd.DataFrame:
@@ -232,20 +250,28 @@ class SeedComparison:
         return pd.DataFrame([{"model": self.name, "seed": r.seed, **r.metrics,
                               "train accuracy": r.train_accuracy, "seconds": r.seconds} for r in self.runs])
 
+    def subset(self, seeds) -> "SeedComparison":
+        """The same model restricted to some of its seeds (for example to ask how many seeds a verdict needs)."""
+        by_seed = {r.seed: r for r in self.runs}
+        missing = [s for s in seeds if s not in by_seed]
+        if missing:
+            raise ValueError(f"{self.name!r} was not trained on seeds {missing}; it has {self.seeds}")
+        return SeedComparison(self.name, [by_seed[s] for s in seeds], self.y_true, self.test_key)
+
     def summary(self, confidence: float = 0.95) -> dict:
-        """Mean and 95% t-interval of each metric."""
+        """Numbers: each metric's mean over seeds with the low and high end of its interval over seeds
+        (percentile bootstrap, :func:`utils.stats.seed_interval`), the parameter count and seconds per run."""
         row = {"model": self.name, "seeds": len(self.runs)}
-        for metric in ("accuracy", "MAR", "MAP", "train accuracy"):
-            mean, low, high = mean_ci(self.table[metric], confidence)
-            row[metric] = mean
-            row[f"{metric} 95% CI"] = f"[{low:.3f}, {high:.3f}]"
+        table = self.table
+        for metric in SUMMARY_METRICS:
+            row[metric], row[f"{metric} low"], row[f"{metric} high"] = seed_interval(table[metric], confidence)
         row["params"] = self.runs[0].n_params
-        row["seconds/run"] = float(self.table["seconds"].mean())
+        row["seconds/run"] = float(table["seconds"].mean())
         return row
 
 
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
-              epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, monitor_test: bool = False,
+              epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, validation: float = 0.0,
               label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto") -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
@@ -255,13 +281,34 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     seeds = list(seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
-    return SeedComparison(name, _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, monitor_test,
-                                             keep_models, verbose, label_smoothing, jit_compile, name))
+    runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
+                        label_smoothing, jit_compile, name)
+    return SeedComparison(name, runs, np.asarray(data.test.y).copy(), split_fingerprint(data.test))
 
 
 def compare(*comparisons: SeedComparison) -> pd.DataFrame:
-    """One summary row per model: mean and 95% interval over seeds."""
+    """One row of numbers per model: each metric's mean and interval over seeds (see ``summary``)."""
+    if not comparisons:
+        raise ValueError("give at least one SeedComparison")
     return pd.DataFrame([c.summary() for c in comparisons]).set_index("model")
+
+
+def summary_table(table: pd.DataFrame, metrics=("accuracy",), columns=(), digits: int = 3) -> pd.DataFrame:
+    """The one display of a :func:`compare` table: each metric as ``mean [low, high]`` under a header that
+    names the variance its interval covers, then the other ``columns`` rounded."""
+    shown = pd.DataFrame(index=table.index)
+    if "seeds" in table:
+        shown["seeds"] = table["seeds"]
+    for metric in metrics:
+        if f"{metric} low" not in table:
+            raise ValueError(f"{metric!r} has no interval in this table; choose from {SUMMARY_METRICS}")
+        shown[f"{metric} [95% CI over seeds]"] = [format_interval(*v, digits=digits) for v in
+                                                  table[[metric, f"{metric} low", f"{metric} high"]].values]
+    for column in columns:
+        if column not in table:
+            raise ValueError(f"no column {column!r}; the table has {list(table.columns)}")
+        shown[column] = table[column].round(digits) if table[column].dtype.kind == "f" else table[column]
+    return shown
 
 
 def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
@@ -308,7 +355,9 @@ def _jax_loss_gradient(model, mean_loss):
     """
     import jax
 
-    key = model.to_json()
+    from .models import architecture_key
+
+    key = architecture_key(model)
     if key not in _JAX_GRADIENTS:
         template = model
 

@@ -1,10 +1,10 @@
-"""Self-checks for lesson 06: the label-noise ceiling, reading two 95% intervals, and an ablation."""
+"""Self-checks for lesson 06: the label-noise ceiling, a paired verdict, an ablation, and how many seeds."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..models import lstm_layers
-from ..training import mean_ci
+from ..stats import compare_paired, mean_ci
 from . import padding_problem, report
 
 
@@ -28,27 +28,36 @@ def check_ceiling(value, label_noise: float) -> bool:
                     "stored label agree with it?"], "")
 
 
-def check_overlap(fn) -> bool:
-    """Is ``fn(accuracies_a, accuracies_b)`` True exactly when the two 95% t-intervals overlap?"""
-    cases = [([0.97, 0.98, 0.975], [0.95, 0.96, 0.955]),   # clearly apart
-             ([0.97, 0.99, 0.95], [0.96, 0.98, 0.97]),     # overlapping
-             ([0.80, 0.81, 0.79], [0.80, 0.80, 0.81]),     # same level
-             ([0.30, 0.26, 0.24], [0.97, 0.95, 0.99])]     # lesson 03's kind of gap
+def reference_paired_verdict(accuracies_a, accuracies_b) -> str:
+    """Exercise 6.2's answer: the 95% t-interval of the per-seed differences B - A decides."""
+    _, low, high = mean_ci(np.subtract(accuracies_b, accuracies_a))
+    return "B better" if low > 0 else "A better" if high < 0 else "no difference detected"
+
+
+def check_paired_verdict(fn) -> bool:
+    """Does ``fn(accuracies_a, accuracies_b)`` give the paired verdict from the per-seed differences?"""
+    cases = [([0.97, 0.98, 0.975, 0.97], [0.95, 0.96, 0.955, 0.95]),   # A clearly better
+             ([0.90, 0.95, 0.92, 0.97], [0.91, 0.96, 0.93, 0.98]),     # intervals overlap, B better on every seed
+             ([0.97, 0.99, 0.95, 0.96], [0.96, 0.98, 0.97, 0.97]),     # no consistent difference
+             ([0.80, 0.81, 0.79, 0.80], [0.80, 0.81, 0.79, 0.80])]     # identical
     problems = []
     for a, b in cases:
-        (_, low_a, high_a), (_, low_b, high_b) = mean_ci(a), mean_ci(b)
-        want = bool(low_a <= high_b and low_b <= high_a)
+        want = reference_paired_verdict(a, b)
         try:
             got = fn(list(a), list(b))
         except Exception as error:  # the learner's code: report, never raise
             return report([f"your function raised {type(error).__name__}: {error}"], "")
         if got is None:
-            return report(["your function returned None: return True or False"], "")
-        if bool(got) != want:
-            problems.append(f"a={a}, b={b}: the intervals {'overlap' if want else 'do not overlap'} "
-                            f"([{low_a:.3f}, {high_a:.3f}] and [{low_b:.3f}, {high_b:.3f}]), you said {bool(got)}. "
-                            "Compare intervals from utils.training.mean_ci, not the means")
-    return report(problems, "right: only intervals that do not overlap separate two models")
+            return report(["your function returned None: return 'B better', 'A better' or "
+                           "'no difference detected'"], "")
+        if got != want:
+            hint = ("the two intervals overlap, yet B is better on every seed: compare the per-seed "
+                    "differences, not the two intervals" if a[0] == 0.90 else
+                    "take the interval of the differences B - A (mean_ci from utils.stats) and check "
+                    "whether it excludes zero")
+            problems.append(f"a={a}, b={b}: the answer is {want!r}, you said {got!r}. {hint}")
+    return report(problems, "right: a paired difference whose interval excludes zero separates two models, "
+                            "even where their own intervals overlap")
 
 
 def check_block_removed(build, data, model_name: str = "05 BiLSTM + encoder block") -> bool:
@@ -89,3 +98,41 @@ def check_block_removed(build, data, model_name: str = "05 BiLSTM + encoder bloc
             problems.append(problem)
     return report(problems, "the same BiLSTM, noise and dropout, and no block: the comparison now isolates "
                             "what the block adds")
+
+
+def reference_flip_rate(a, b, k: int, draws: int = 20) -> float:
+    """Exercise 6.4's answer: the share of ``draws`` random k-seed subsets whose verdict differs from the
+    verdict on all seeds (subsets drawn with ``np.random.default_rng(k)``, sorted)."""
+    full = compare_paired(a, b).verdict
+    rng = np.random.default_rng(k)
+    flips = 0
+    for _ in range(draws):
+        subset = sorted(int(s) for s in rng.choice(a.seeds, size=k, replace=False))
+        flips += compare_paired(a.subset(subset), b.subset(subset)).verdict != full
+    return flips / draws
+
+
+def check_flip_rate(fn, a, b) -> bool:
+    """Does ``fn(a, b, k)`` return the flip rate of the paired verdict over k-seed subsets?"""
+    ks = sorted({2, len(a.seeds)})
+    problems = []
+    for k in ks:
+        want = reference_flip_rate(a, b, k)
+        try:
+            got = fn(a, b, k)
+        except Exception as error:  # the learner's code: report, never raise
+            return report([f"fn(a, b, {k}) raised {type(error).__name__}: {error}"], "")
+        if got is None:
+            return report(["your function returned None: return the share of subsets whose verdict flips"], "")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return report([f"expected a number between 0 and 1, got {got!r}"], "")
+        if abs(got - want) > 1e-9:
+            hint = ("with every seed there is one subset, the full set: it cannot flip" if k == len(a.seeds)
+                    else "draw subsets with rng = np.random.default_rng(k), "
+                         "sorted(rng.choice(a.seeds, size=k, replace=False)), 20 times, and compare each "
+                         "compare_paired(a.subset(s), b.subset(s)).verdict with the verdict on all seeds")
+            problems.append(f"k={k}: the flip rate is {want:.2f}, you returned {got:.2f}. {hint}")
+    return report(problems, "right: the flip rate shows how many seeds this comparison needs before its "
+                            "verdict stops depending on which seeds you happened to run")

@@ -1,0 +1,270 @@
+"""Intervals and paired verdicts: how sure a comparison of trained models can be.
+
+Two things vary when a model is scored: the seed it trained with and the test items it is scored on.
+
+- :func:`seed_interval` covers seed-to-seed variance only: a percentile bootstrap of the mean over seeds
+  (scipy.stats.bootstrap). It stays inside the range of the values, so an accuracy interval stays in [0, 1].
+- :func:`item_interval` covers test-item sampling only (a bootstrap over items; for one run it equals Wilson's
+  interval, :func:`wilson_interval`, closely).
+- :func:`joint_interval` covers both: it resamples seeds and test items together.
+
+:func:`compare_paired` compares two models trained on the same seeds and scored on the same test items by
+their paired difference, which is far more sensitive than checking whether two separate intervals overlap.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Bootstrap resamples and seed: fixed, so every printed interval is reproducible.
+N_RESAMPLES, BOOTSTRAP_SEED = 2000, 0
+#: The verdicts :func:`compare_paired` can give.
+VERDICTS = ("B better", "A better", "no difference detected")
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+
+
+def _values(values, confidence: float) -> np.ndarray:
+    """``values`` as a checked 1-D float array of at least two finite numbers (one per seed)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"need at least 2 values (one per seed) for an interval, got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values contain NaN or inf")
+    _check_confidence(confidence)
+    return values
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the two-sided Student-t interval: (mean, low, high).
+
+    For unbounded quantities, such as a per-seed *difference* of accuracies or a gradient norm. An accuracy
+    interval uses :func:`seed_interval`, which cannot leave [0, 1].
+    """
+    values = _values(values, confidence)
+    mean = values.mean()
+    half = stats.t.ppf((1 + confidence) / 2, df=len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(mean), float(mean - half), float(mean + half)
+
+
+def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean over seeds and its percentile-bootstrap interval: (mean, low, high).
+
+    It covers seed-to-seed variance only (the test items are held fixed), and it never leaves the range of
+    the values: an accuracy interval stays inside [0, 1]. With two or three seeds it is little more than
+    their range; ten seeds make it a fair interval.
+    """
+    values = _values(values, confidence)
+    if np.ptp(values) == 0:
+        return float(values[0]), float(values[0]), float(values[0])
+    result = stats.bootstrap((values,), np.mean, confidence_level=confidence, method="percentile",
+                             n_resamples=N_RESAMPLES, random_state=np.random.default_rng(BOOTSTRAP_SEED))
+    low, high = result.confidence_interval
+    return float(values.mean()), float(low), float(high)
+
+
+def wilson_interval(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Accuracy of one run and Wilson's score interval (scipy): (accuracy, low, high). Test-item sampling only."""
+    if n < 1 or not 0 <= n_correct <= n:
+        raise ValueError(f"need 0 <= n_correct <= n and n >= 1, got {n_correct} of {n}")
+    _check_confidence(confidence)
+    ci = stats.binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return n_correct / n, float(ci.low), float(ci.high)
+
+
+def _correct_matrix(correct) -> np.ndarray:
+    correct = np.asarray(correct)
+    if correct.ndim != 2 or correct.shape[0] < 1 or correct.shape[1] < 1:
+        raise ValueError(f"correct must be a (seeds, test items) matrix, got shape {correct.shape}")
+    if correct.dtype != bool and not np.isin(correct, (0, 1)).all():
+        raise ValueError("correct must hold 0/1 or True/False per seed and test item")
+    return correct.astype(float)
+
+
+@lru_cache(maxsize=16)
+def _resample_counts(n: int) -> np.ndarray:
+    """(N_RESAMPLES, n) counts: how often each of ``n`` things is drawn in each bootstrap resample.
+
+    Seeded by ``n`` alone, so a resample of 370 test items is the same in every call, whatever ran before.
+    """
+    rng = np.random.default_rng((BOOTSTRAP_SEED, n))
+    draws = rng.integers(0, n, size=(N_RESAMPLES, n)) + n * np.arange(N_RESAMPLES)[:, None]
+    counts = np.bincount(draws.ravel(), minlength=N_RESAMPLES * n).reshape(N_RESAMPLES, n).astype(np.float32)
+    counts.setflags(write=False)
+    return counts
+
+
+def _bootstrap_means(matrix: np.ndarray, over_seeds: bool, over_items: bool) -> np.ndarray:
+    """Bootstrap replicates of ``matrix.mean()``, resampling seeds (rows), items (columns) or both.
+
+    A resample is a pair of count vectors (how often each seed and each item was drawn), so one replicate is
+    ``seed_counts @ matrix @ item_counts / (S * N)``: the same draw applies to every row it touches, which is
+    what keeps two models' resamples paired when ``matrix`` holds their per-item difference.
+    """
+    S, N = matrix.shape
+    seeds = _resample_counts(S) if over_seeds else np.ones((N_RESAMPLES, S), np.float32)
+    items = _resample_counts(N) if over_items else np.ones((N_RESAMPLES, N), np.float32)
+    return np.einsum("rn,rn->r", seeds @ matrix, items) / (S * N)
+
+
+def _percentiles(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
+    low, high = np.quantile(replicates, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def item_interval(correct, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean accuracy and its interval over test-item sampling only: (mean, low, high).
+
+    ``correct`` is a (seeds, items) 0/1 matrix; the seeds stay fixed and the items are resampled.
+    """
+    matrix = _correct_matrix(correct)
+    _check_confidence(confidence)
+    return (float(matrix.mean()), *_percentiles(_bootstrap_means(matrix, False, True), confidence))
+
+
+def joint_interval(correct, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean accuracy and its interval over seeds *and* test items, resampled together: (mean, low, high)."""
+    matrix = _correct_matrix(correct)
+    if matrix.shape[0] < 2:
+        raise ValueError("need at least 2 seeds to resample seeds")
+    _check_confidence(confidence)
+    return (float(matrix.mean()), *_percentiles(_bootstrap_means(matrix, True, True), confidence))
+
+
+def format_interval(mean: float | None, low: float, high: float, digits: int = 3, signed: bool = False) -> str:
+    """The one way the course prints an estimate with its interval: ``0.967 [0.958, 0.975]``."""
+    number = f"{{:{'+' if signed else ''}.{digits}f}}"
+    interval = f"[{number.format(low)}, {number.format(high)}]"
+    return interval if mean is None else f"{number.format(mean)} {interval}"
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Model B against model A on the same seeds and the same test items (see :func:`compare_paired`)."""
+
+    a: str
+    b: str
+    seeds: tuple
+    n_items: int
+    accuracy_a: float
+    accuracy_b: float
+    difference: float                       # mean over seeds of accuracy(B) - accuracy(A)
+    over_seeds: tuple[float, float]         # t-interval of the per-seed differences (items fixed)
+    over_seeds_and_items: tuple[float, float]  # joint bootstrap, the same resample for A and B
+    item_floor: float                        # half-width that test-item sampling alone gives
+    disagreements: float                     # test items per seed on which exactly one of the two is right
+    gap: float
+    seeds_needed: int | None                 # seeds to detect ``gap`` from the seed-to-seed spread
+    verdict: str
+    confidence: float = 0.95
+
+    def sentence(self) -> str:
+        """The verdict in words, with its evidence."""
+        head = (f"{self.b} vs {self.a}: B - A = {format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
+                f" over seeds and test items ({len(self.seeds)} seeds, {self.n_items} items)")
+        if self.verdict != VERDICTS[2]:
+            winner = self.b if self.verdict == VERDICTS[0] else self.a
+            return f"{head}: {self.verdict} ({winner})."
+        text = f"{head}: {self.verdict}."
+        if self.seeds_needed is None:
+            text += " The two agree on every item for every seed; more seeds cannot show a gap."
+        else:
+            text += (f" From the seed-to-seed spread, about {self.seeds_needed} seeds would detect a gap of"
+                     f" {self.gap:.3f}")
+            text += (f"; but test-item sampling alone spans +/-{self.item_floor:.3f}, so no number of seeds"
+                     " resolves that gap on this test set." if self.item_floor >= self.gap else ".")
+        return text
+
+    def row(self) -> dict:
+        """The comparison as numbers (for :func:`paired_table` and for tests)."""
+        return {"A": self.a, "B": self.b, "seeds": len(self.seeds), "test items": self.n_items,
+                "accuracy A": self.accuracy_a, "accuracy B": self.accuracy_b, "B - A": self.difference,
+                "over seeds low": self.over_seeds[0], "over seeds high": self.over_seeds[1],
+                "over seeds and items low": self.over_seeds_and_items[0],
+                "over seeds and items high": self.over_seeds_and_items[1],
+                "disagreements per seed": self.disagreements, "verdict": self.verdict,
+                f"seeds for a {self.gap:.3f} gap": self.seeds_needed}
+
+
+def _seeds_needed(per_seed_sd: float, gap: float, confidence: float, power: float = 0.8) -> int | None:
+    """Seeds for a paired test at ``confidence`` to detect ``gap`` with ``power`` (normal approximation)."""
+    if per_seed_sd == 0:
+        return None
+    z = stats.norm.ppf((1 + confidence) / 2) + stats.norm.ppf(power)
+    return max(2, math.ceil((z * per_seed_sd / gap) ** 2))
+
+
+def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01) -> PairedComparison:
+    """Compare model B with model A (two :class:`utils.training.SeedComparison`) by their paired difference.
+
+    Both must be trained on the same seeds and scored on the same test items. The difference B - A gets two
+    intervals: one over seeds (a t-interval of the per-seed differences, the test items held fixed) and one
+    over seeds and test items (a bootstrap that draws the same seeds and the same items for A and B). The
+    verdict reads the second, which covers both sources of variance: "B better" or "A better" when it
+    excludes zero, otherwise "no difference detected", with roughly how many seeds it would take to detect
+    a gap of ``gap`` from the observed seed-to-seed spread (80% power).
+
+    Pooling seeds x items into one McNemar test would treat the same item, scored once per seed, as
+    independent evidence; resampling items jointly does not.
+    """
+    _check_confidence(confidence)
+    if not 0 < gap < 1:
+        raise ValueError(f"gap must lie in (0, 1), got {gap}")
+    for name, c in (("a", a), ("b", b)):
+        if not hasattr(c, "correct") or not hasattr(c, "seeds"):
+            raise ValueError(f"{name} must be a SeedComparison (from run_seeds or CourseModel.train), got {type(c).__name__}")
+    if list(a.seeds) != list(b.seeds):
+        raise ValueError(f"the two models must be trained on the same seeds: {a.name!r} has {list(a.seeds)}, "
+                         f"{b.name!r} has {list(b.seeds)}")
+    if len(a.seeds) < 2:
+        raise ValueError("need at least 2 seeds for a paired comparison")
+    if len(a.y_true) != len(b.y_true) or a.test_key != b.test_key:
+        raise ValueError(f"the two models must be scored on the same test items: {a.name!r} has "
+                         f"{len(a.y_true)} items (key {a.test_key}), {b.name!r} has {len(b.y_true)} (key {b.test_key})")
+    correct_a, correct_b = _correct_matrix(a.correct), _correct_matrix(b.correct)
+    difference = correct_b - correct_a                       # (seeds, items), values -1, 0, 1
+    per_seed = difference.mean(axis=1)
+    mean = float(per_seed.mean())
+    if np.ptp(per_seed) == 0:
+        over_seeds = (mean, mean)
+    else:
+        over_seeds = mean_ci(per_seed, confidence)[1:]
+    joint = _percentiles(_bootstrap_means(difference, True, True), confidence)
+    items_only = _percentiles(_bootstrap_means(difference, False, True), confidence)
+    item_floor = (items_only[1] - items_only[0]) / 2
+    if joint[0] > 0:
+        verdict = VERDICTS[0]
+    elif joint[1] < 0:
+        verdict = VERDICTS[1]
+    else:
+        verdict = VERDICTS[2]
+    sd = float(per_seed.std(ddof=1))
+    return PairedComparison(a.name, b.name, tuple(a.seeds), difference.shape[1], float(correct_a.mean()),
+                            float(correct_b.mean()), mean, tuple(map(float, over_seeds)), joint, float(item_floor),
+                            float(np.abs(difference).sum(axis=1).mean()), gap, _seeds_needed(sd, gap, confidence),
+                            verdict, confidence)
+
+
+def paired_table(*pairs: PairedComparison) -> pd.DataFrame:
+    """One display row per paired comparison: B - A with both intervals, the verdict, the seeds it would take
+    to detect a gap of ``gap`` from the seed-to-seed spread, and the half-width that test-item sampling alone
+    gives (a gap smaller than that floor cannot be resolved on this test set, however many seeds)."""
+    if not pairs:
+        raise ValueError("give at least one PairedComparison")
+    rows = []
+    for p in pairs:
+        rows.append({"B": p.b, "A": p.a, "seeds": len(p.seeds),
+                     "B - A [95% CI over seeds]": format_interval(p.difference, *p.over_seeds, signed=True),
+                     "[95% CI over seeds and items]": format_interval(None, *p.over_seeds_and_items, signed=True),
+                     "items split per seed": round(p.disagreements, 1), "verdict": p.verdict,
+                     f"seeds for a {p.gap:.2f} gap": "-" if p.seeds_needed is None else p.seeds_needed,
+                     "test-item floor (+/-)": round(p.item_floor, 3)})
+    return pd.DataFrame(rows)
