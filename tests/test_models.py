@@ -49,3 +49,21 @@ def test_find_layer_names_the_model_and_the_missing_layer(task):
     assert find_layer(model, "bilstm") is model.get_layer("bilstm")
     with pytest.raises(ValueError, match=f"model '{model.name}' has no layer named 'attention'"):
         find_layer(model, "attention")
+
+
+def test_per_architecture_builds_once_per_architecture_and_stays_bounded():
+    import keras
+
+    from utils.models import per_architecture
+
+    def dense(units):
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+
+    made, cache = [], {}
+    make = lambda m: made.append(m) or len(made)          # noqa: E731
+    first, again = dense(4), dense(4)                     # Keras names them apart
+    assert per_architecture(cache, first, make) == per_architecture(cache, again, make) == 1
+    assert per_architecture(cache, dense(8), make) == 2
+    for units in range(9, 14):
+        per_architecture(cache, dense(units), make, limit=3)
+    assert len(cache) == 3 and len(made) == 7

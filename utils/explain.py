@@ -67,18 +67,16 @@ def _jax_input_gradient(model):
     import jax
     import jax.numpy as jnp
 
-    from .models import architecture_key
+    from .models import per_architecture
 
-    key = architecture_key(model)
-    if key not in _JAX_INPUT_GRADIENTS:
-        template = model
-
+    def make(template):
         def summed(values, non_trainable, inputs):
             probabilities, _ = template.stateless_call(values, non_trainable, inputs, training=False)
             return jnp.sum(_predicted_log_prob(probabilities))
 
-        _JAX_INPUT_GRADIENTS[key] = jax.jit(jax.grad(summed, argnums=2))
-    return _JAX_INPUT_GRADIENTS[key]
+        return jax.jit(jax.grad(summed, argnums=2))
+
+    return per_architecture(_JAX_INPUT_GRADIENTS, model, make)
 
 
 def weight_on_span(weights, starts, span: int) -> np.ndarray:

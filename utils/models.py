@@ -130,3 +130,15 @@ def architecture_key(model) -> str:
     for i, name in enumerate(dict.fromkeys(re.findall(r'"name": "([^"]+)"', text))):
         text = text.replace(f'"{name}"', f'"#{i}"')
     return text
+
+
+def per_architecture(cache: dict, model, make, limit: int = 8):
+    """``make(model)`` once per architecture (:func:`architecture_key`), kept in ``cache`` (at most ``limit``
+    entries, oldest dropped first). The first model of an architecture is the one ``make`` sees: what it builds
+    must depend on the architecture only, never on that model's weights."""
+    key = architecture_key(model)
+    if key not in cache:
+        if len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        cache[key] = make(model)
+    return cache[key]

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from .data import Dataset, SequenceSet
-from .training import RunResult, SeedComparison, classification_metrics, split_fingerprint
+from .training import RunResult, SeedComparison, classification_metrics, distinct_seeds
 
 
 def fill_padding(part: SequenceSet) -> np.ndarray:
@@ -45,9 +45,7 @@ def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "
     ``seconds`` is each fit's time (transform and ridge), after :func:`warm_up_minirocket` has compiled."""
     from aeon.classification.convolution_based import MiniRocketClassifier
 
-    seeds = list(seeds)
-    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
+    seeds = distinct_seeds(seeds)
     if data.max_len < 9:
         raise ValueError(f"MiniRocket needs series of at least 9 steps, got {data.max_len}")
     X_train, X_test = fill_padding(data.train), fill_padding(data.test)
@@ -62,4 +60,4 @@ def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "
         n_params = int(estimator.coef_.size + estimator.intercept_.size)
         runs.append(RunResult(seed, classification_metrics(data.test.y, y_pred, data.n_classes), train_accuracy,
                               {}, y_pred, seconds, n_params))
-    return SeedComparison(name, runs, np.asarray(data.test.y).copy(), split_fingerprint(data.test))
+    return SeedComparison.scored_on(name, runs, data.test)

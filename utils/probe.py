@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .models import architecture_key, find_layer, has_class_named, reapply_layer
+from .models import find_layer, has_class_named, per_architecture, reapply_layer
 from .pooling import AttentionPooling
 
 POOLING_LAYERS = ("AttentionPooling", "SeqWeightedAttention")
@@ -87,11 +87,6 @@ def _compiled_twin(probe: keras.Model) -> keras.Model:
     """A probe of the same architecture whose prediction function is already compiled, holding ``probe``'s
     weights. Ten seeds of one model are ten new Keras models; on JAX each would compile its own prediction.
     Reusing one per architecture gives the same numbers without the nine extra compilations."""
-    key = architecture_key(probe)
-    twin = _TWINS.get(key)
-    if twin is None:
-        if len(_TWINS) >= 8:
-            _TWINS.pop(next(iter(_TWINS)))
-        twin = _TWINS[key] = keras.models.clone_model(probe)   # its own variables: the model stays untouched
+    twin = per_architecture(_TWINS, probe, keras.models.clone_model)   # its own variables: the model stays untouched
     twin.set_weights(probe.get_weights())
     return twin

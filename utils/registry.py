@@ -103,8 +103,6 @@ def _closing_recipes() -> dict[str, Recipe | None]:
     return recipes
 
 
-
-
 FLATTEN_FLAW = ("Flatten reads every step by its position, padding included: it drops the mask, ties the model "
                 "to one length and multiplies the read-out's weights by the length")
 BUG_FLAW = ("keras-self-attention 0.51.0 leaves out only (padded query, padded key) pairs, so real steps "

@@ -211,6 +211,14 @@ def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: in
                         label_smoothing, jit_compile)[0]
 
 
+def distinct_seeds(seeds) -> list:
+    """``seeds`` as a list; a ValueError unless there are at least 2 of them (for an interval), all distinct."""
+    seeds = list(seeds)
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
+    return seeds
+
+
 def split_fingerprint(part) -> str:
     """A short fingerprint of a test split (its sequences and labels): paired comparisons check it."""
     import hashlib
@@ -232,6 +240,12 @@ class SeedComparison:
     runs: list[RunResult]
     y_true: np.ndarray = field(repr=False, default=None)  # the test labels every run was scored on
     test_key: str = ""                                     # fingerprint of that test split
+
+    @classmethod
+    def scored_on(cls, name: str, runs: list[RunResult], test) -> "SeedComparison":
+        """The comparison of ``runs``, all scored on the test split ``test``: it keeps that split's labels and
+        fingerprint, so :func:`utils.stats.compare_paired` can check that two models saw the same items."""
+        return cls(name, runs, np.asarray(test.y).copy(), split_fingerprint(test))
 
     @property
     def seeds(self) -> list[int]:
@@ -278,12 +292,10 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     Training is as in :func:`train_and_evaluate`; ``keep_models=True`` keeps each seed's trained model.
     In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
     """
-    seeds = list(seeds)
-    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
+    seeds = distinct_seeds(seeds)
     runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
                         label_smoothing, jit_compile, name)
-    return SeedComparison(name, runs, np.asarray(data.test.y).copy(), split_fingerprint(data.test))
+    return SeedComparison.scored_on(name, runs, data.test)
 
 
 def compare(*comparisons: SeedComparison) -> pd.DataFrame:
@@ -355,15 +367,13 @@ def _jax_loss_gradient(model, mean_loss):
     """
     import jax
 
-    from .models import architecture_key
+    from .models import per_architecture
 
-    key = architecture_key(model)
-    if key not in _JAX_GRADIENTS:
-        template = model
-
+    def make(template):
         def loss_of(values, non_trainable, X, y):
             probabilities, _ = template.stateless_call(values, non_trainable, X, training=True)
             return mean_loss(probabilities, y)
 
-        _JAX_GRADIENTS[key] = jax.jit(jax.grad(loss_of))
-    return _JAX_GRADIENTS[key]
+        return jax.jit(jax.grad(loss_of))
+
+    return per_architecture(_JAX_GRADIENTS, model, make)
