@@ -11,6 +11,10 @@ sys.path.insert(0, str(ROOT))
 # Plain `pytest` runs the notebooks in fast mode too (nbval's kernels inherit this environment);
 # `COURSE_FAST=0 pytest` runs them in full.
 os.environ.setdefault("COURSE_FAST", "1")
+from utils.runtime import fast_compilation, is_fast  # noqa: E402 - imports neither Keras nor a backend
+
+if is_fast():
+    fast_compilation()   # as the notebooks' fast mode does: the tests compile far more than they compute
 
 
 @pytest.fixture(scope="module")

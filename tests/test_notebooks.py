@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
 FULL_RUN_LIMIT_SECONDS = 240
-COMPARING = {"01", "03", "04", "05", "06"}  # lessons whose comparisons name a winner
+COMPARING = {"01", "03", "04", "05", "06", "07", "08"}  # lessons whose comparisons name a winner
 MIN_SEEDS = 10
 
 

@@ -112,3 +112,17 @@ def test_jit_compile_keeps_the_returned_models_cudnn_eligible(tiny_task):
     with pytest.raises(ValueError, match="jit_compile must be"):
         run_seeds("bad", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1),
                   epochs=1, jit_compile="yes")
+
+
+def test_fast_mode_on_jax_turns_off_most_xla_optimisations_and_full_mode_does_not():
+    """Checked in a fresh interpreter, where JAX reads the setting when it is imported."""
+    code = ("import os, sys; sys.path.insert(0, {root!r}); from utils.runtime import choose_backend; "
+            "choose_backend('jax'); import jax; print(bool(jax.config.read('jax_disable_most_optimizations')), "
+            "'--xla_backend_optimization_level=0' in os.environ.get('XLA_FLAGS', ''))")
+    root = str(Path(__file__).resolve().parents[1])
+    for fast, expected in (("1", "True True"), ("0", "False False")):
+        env = {k: v for k, v in os.environ.items() if k not in ("JAX_DISABLE_MOST_OPTIMIZATIONS", "XLA_FLAGS")}
+        env["COURSE_FAST"] = fast
+        out = subprocess.run([sys.executable, "-c", code.format(root=root)], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip().splitlines()[-1]
+        assert out == expected, (fast, out)

@@ -186,3 +186,30 @@ def test_paired_table_and_forest_plot_show_every_pair():
     plt.close("all")
     with pytest.raises(ValueError, match="at least one"):
         plot_paired([])
+
+
+def test_the_balanced_verdict_weighs_every_class_alike():
+    """On an imbalanced test set, B gets the rare class right and A does not: accuracy barely moves, balanced
+    accuracy moves a lot, and each pair's means equal scikit-learn's balanced_accuracy_score."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from utils.training import RunResult, classification_metrics
+
+    y_true = np.array([0] * 20 + [1] * 180)
+    rng = np.random.default_rng(0)
+
+    def model(name, rare_right):
+        runs = []
+        for s in range(10):
+            y_pred = np.where(rng.random(200) < 0.05, 1 - y_true, y_true)
+            y_pred[:20] = np.where(rng.random(20) < rare_right, 0, 1)
+            runs.append(RunResult(s, classification_metrics(y_true, y_pred, 2), 1.0, {}, y_pred, 0.1, 10))
+        return SeedComparison(name, runs, y_true, "imbalanced")
+
+    a, b = model("A", 0.2), model("B", 0.9)
+    balanced = compare_paired(a, b, balanced=True)
+    assert balanced.verdict == "B better" and balanced.metric == "balanced accuracy"
+    assert "(balanced accuracy)" in balanced.sentence()
+    expected = np.mean([balanced_accuracy_score(y_true, r.y_pred) for r in b.runs])
+    assert balanced.accuracy_b == pytest.approx(expected)
+    assert compare_paired(a, b).difference < balanced.difference / 3   # plain accuracy hides most of the gap

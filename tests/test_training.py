@@ -213,3 +213,28 @@ def test_label_smoothing_outside_its_range_is_refused(tiny_task, smoothing):
     with pytest.raises(ValueError, match="label_smoothing must lie in"):
         train_and_evaluate(lambda d: build_classifier(d, pool="last", units=4), tiny_task, epochs=1,
                            label_smoothing=smoothing)
+
+
+def test_class_weight_and_loss_options_reach_fit():
+    from utils.data import one_against_rest
+    from utils.training import _class_weight
+
+    weights = _class_weight("balanced", np.array([0] * 10 + [1] * 30), 2)
+    assert weights[0] == pytest.approx(40 / 20) and weights[1] == pytest.approx(40 / 60)
+    assert _class_weight({0: 1.0, 1: 3.0}, np.array([0, 1]), 2) == {0: 1.0, 1: 3.0}
+    for bad in ("heavy", {0: 1.0, 5: 1.0}, {0: -1.0}):
+        with pytest.raises(ValueError, match="class_weight"):
+            _class_weight(bad, np.array([0, 1]), 2)
+    task = make_motif_task(60, 30, min_len=10, max_len=14, n_classes=4, motif_len=3, seed=0)
+    binary = one_against_rest(task, 0, [1, 2, 3])
+    assert set(np.unique(binary.train.y)) == {0, 1} and len(binary.train) == 60
+    assert np.array_equal(binary.train.y, (task.train.y != 0).astype(int))
+    build = lambda d: build_classifier(d, units=4)  # noqa: E731
+    weighted = run_seeds("w", build, binary, seeds=[0, 1], epochs=1, class_weight="balanced")
+    assert weighted.table["accuracy"].between(0, 1).all()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        run_seeds("l", build, task, seeds=[0, 1], epochs=1, loss="hinge")
+    bce = run_seeds("bce", build, task, seeds=[0, 1], epochs=1, loss="binary_crossentropy")
+    assert bce.table["accuracy"].between(0, 1).all() and "loss" in bce.runs[0].history
+    with pytest.raises(ValueError, match="distinct classes"):
+        one_against_rest(task, 0, [0, 1])

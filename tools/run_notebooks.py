@@ -23,7 +23,7 @@ NOTEBOOKS = ROOT / "notebooks"
 TIMES = NOTEBOOKS / "run_times.json"
 README = ROOT / "README.md"
 RUN_TIME_LINE = re.compile(r"\*\*Run time:\*\*[^\n]*")
-MAP_TIME = re.compile(r"(about \d+ min|\d+ s|not yet measured)")
+MAP_TIME = re.compile(r"(?<=\| )(about \d+ min|\d+ s|not yet measured)(?= \|)")   # the CPU time column only
 
 
 def run(path: Path) -> float:

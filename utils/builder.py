@@ -89,6 +89,7 @@ class ClassifierSpec:
     input_noise: float = 0.0
     vocab_size: int | None = None
     embedding_dim: int = 32
+    mask_zero: bool = True
     name: str | None = None
 
     def __post_init__(self):
@@ -106,6 +107,10 @@ class ClassifierSpec:
             raise ValueError(f"input_noise must be a standard deviation >= 0, got {self.input_noise!r}")
         if self.vocab_size is not None:
             _count("vocab_size", self.vocab_size, minimum=2)
+        if self.mask_zero not in (True, False):
+            raise ValueError(f"mask_zero must be True or False, got {self.mask_zero!r}")
+        if not self.mask_zero and self.vocab_size is None:
+            raise ValueError("mask_zero=False describes the Embedding of token ids; set vocab_size= too")
         if self.pool_units is not None:
             if self.pool != "attention":
                 raise ValueError(f"pool_units sizes pool='attention', not pool={self.pool!r}")
@@ -162,7 +167,8 @@ class ClassifierSpec:
         """One line, e.g. ``bilstm(32) -> self_attention+residual -> average``."""
         stem = "none" if self.stem == "none" else f"{self.stem}({self.units})"
         if self.vocab_size:
-            stem = f"embedding({self.vocab_size}x{self.embedding_dim}) -> {stem}"
+            unmasked = "" if self.mask_zero else ", no mask"
+            stem = f"embedding({self.vocab_size}x{self.embedding_dim}{unmasked}) -> {stem}"
         if self.mixer:
             mixer = self.mixer + ("+residual" if self.uses_residual else "")
             mixer = mixer if self.depth == 1 else f"{self.depth} x {mixer}"
@@ -285,7 +291,7 @@ def build_classifier(data, spec: ClassifierSpec | None = None, **fields) -> kera
     max_len, n_features, n_classes = _check_data(data, spec)
     if spec.vocab_size:
         inputs = keras.Input(shape=(max_len,), dtype="int32", name="tokens")
-        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=True, name="embedding")(inputs)
+        x = layers.Embedding(spec.vocab_size, spec.embedding_dim, mask_zero=spec.mask_zero, name="embedding")(inputs)
     else:
         inputs = keras.Input(shape=(max_len, n_features), name="sequence")
         x = layers.Masking(mask_value=0.0, name="masking")(inputs)

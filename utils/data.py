@@ -156,6 +156,19 @@ def _expected_checksum(data_dir: Path, filename: str) -> str:
     raise ValueError(f"{filename} is not listed in {data_dir / 'SHA256SUMS'}")
 
 
+def verified_path(data_dir: Path | str, filename: str, restore: str = "`git checkout data/`") -> Path:
+    """The path of ``data_dir/filename`` after checking it against ``data_dir/SHA256SUMS``; a ValueError that
+    says how to ``restore`` it when it is missing or its checksum differs."""
+    path = Path(data_dir) / filename
+    if not path.exists():
+        raise ValueError(f"{path} is missing; restore it with {restore}")
+    expected, actual = _expected_checksum(Path(data_dir), filename), sha256(path)
+    if actual != expected:
+        raise ValueError(f"{path} is corrupted: SHA-256 {actual[:12]}... expected {expected[:12]}...; "
+                         f"restore it with {restore}")
+    return path
+
+
 def fit_scaler(train: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std over the real (unpadded) training steps."""
     steps = train.X[train.mask]
@@ -174,14 +187,7 @@ def load_japanese_vowels(data_dir: Path | str = DATA_DIR, normalise: bool = True
 
     Returns right-padded arrays with true lengths, standardised with training statistics only.
     """
-    data_dir = Path(data_dir)
-    path = data_dir / JV_FILE
-    if not path.exists():
-        raise ValueError(f"{path} is missing; restore it with git or tools/convert_japanese_vowels.py")
-    expected, actual = _expected_checksum(data_dir, JV_FILE), sha256(path)
-    if actual != expected:
-        raise ValueError(f"{path} is corrupted: SHA-256 {actual[:12]}... expected {expected[:12]}...; "
-                         "restore it with `git checkout data/` or tools/convert_japanese_vowels.py")
+    path = verified_path(data_dir, JV_FILE, "`git checkout data/` or tools/convert_japanese_vowels.py")
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     class_names = tuple(str(c) for c in arrays["class_names"])
@@ -235,3 +241,197 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
     train, test = sample(n_train), sample(n_test)
     name = f"Motif(T={min_len}-{max_len}, snr={snr}, label noise={label_noise})"
     return Dataset(name, train, test, tuple(f"motif {c}" for c in range(n_classes)))
+
+
+def one_against_rest(data: Dataset, single: int, pooled, names=None) -> Dataset:
+    """A binary task from a multi-class one: class ``single`` becomes class 0 and the ``pooled`` classes class 1
+    (seed 002's "class 0 against 7 pooled classes"); sequences of other classes are dropped, both splits alike."""
+    pooled = sorted(int(c) for c in pooled)
+    if single in pooled or not pooled or not set([single, *pooled]) <= set(range(data.n_classes)):
+        raise ValueError(f"single ({single}) and pooled ({pooled}) must be distinct classes of 0..{data.n_classes - 1}")
+
+    def part(p: SequenceSet) -> SequenceSet:
+        keep = np.flatnonzero(np.isin(p.y, [single, *pooled]))
+        kept = p.take(keep)
+        return replace(kept, y=(kept.y != single).astype(np.int32))
+
+    names = names or (data.class_names[single], "pooled: " + ", ".join(data.class_names[c] for c in pooled))
+    return Dataset(f"{data.name}, {names[0]} vs {len(pooled)} pooled", part(data.train), part(data.test), tuple(names))
+
+
+# ------------------------------------------------------------------------------- bring your own data
+
+def _sequence(i, seq) -> np.ndarray:
+    seq = np.asarray(seq)
+    if seq.ndim == 1:
+        seq = seq[:, None]
+    if seq.ndim != 2:
+        raise ValueError(f"sequence {i} must be (time, features), got shape {seq.shape}")
+    if seq.shape[0] == 0:
+        raise ValueError(f"sequence {i} is empty (0 time steps)")
+    if not np.issubdtype(seq.dtype, np.number):
+        raise ValueError(f"sequence {i} must be numeric, got dtype {seq.dtype}")
+    if not np.all(np.isfinite(seq)):
+        t = np.argwhere(~np.isfinite(seq))[0][0]
+        raise ValueError(f"sequence {i} contains NaN or inf (first at step {t}); impute or drop it first")
+    return seq.astype(np.float32)
+
+
+def _encode_labels(labels, class_names=None) -> tuple[np.ndarray, tuple[str, ...]]:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be one per sequence (rank 1), got shape {labels.shape}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("labels contain NaN")
+    names = tuple(str(c) for c in (class_names if class_names is not None else np.unique(labels)))
+    if class_names is not None and labels.dtype.kind in "iu":   # integer labels index the given class names
+        if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+            raise ValueError(f"labels must be in 0..{len(names) - 1} for the {len(names)} class names {list(names)}, "
+                             f"got {labels.min()}..{labels.max()}")
+        if len(names) < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {list(names)}")
+        return labels.astype(np.int32), names
+    index = {name: i for i, name in enumerate(names)}
+    unknown = sorted({str(v) for v in labels} - set(index))
+    if unknown:
+        raise ValueError(f"labels {unknown[:5]} are not among the class names {list(names)}")
+    if len(names) < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, the labels hold {list(names)}")
+    return np.array([index[str(v)] for v in labels], np.int32), names
+
+
+def pad_right(sequences, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pad (T_i, F) arrays with zero steps on the right into (N, T, F), and return the true lengths.
+    Longer sequences are cut to ``max_len`` (keeping their start)."""
+    lengths = np.array([min(len(s), max_len or len(s)) for s in sequences], np.int32)
+    T = int(max_len or lengths.max())
+    X = np.zeros((len(sequences), T, sequences[0].shape[1]), np.float32)
+    for i, (seq, length) in enumerate(zip(sequences, lengths)):
+        X[i, :length] = seq[:length]
+    return X, lengths
+
+
+def dataset_from_sequences(sequences, labels, *, test_sequences=None, test_labels=None, class_names=None,
+                           test_size: float = 0.25, seed: int = 0, scale: bool = True, shift: float | None = None,
+                           max_len: int | None = None, name: str = "your data") -> Dataset:
+    """A course :class:`Dataset` from your own sequences: a list of (T_i, F) arrays of any lengths, one label each.
+
+    Without ``test_sequences``, a stratified, seeded split (``test_size``, ``seed``) makes the test split.
+    Sequences are padded on the right with zero steps; with ``scale`` each feature is standardised with the
+    *training* split's mean and std (over real steps only). A real step that is all-zero after that would be
+    read as padding by ``Masking(0.0)``: you get a warning, and ``shift`` (a constant added to every real value)
+    moves such steps off zero. Raises ValueError for empty sequences, NaN, ragged feature counts, labels that do
+    not match the sequences, or a class too small to split.
+    """
+    import warnings
+
+    from sklearn.model_selection import train_test_split
+
+    seqs = [_sequence(i, s) for i, s in enumerate(sequences)]
+    if not seqs:
+        raise ValueError("no sequences given")
+    y, names = _encode_labels(labels, class_names)
+    if len(y) != len(seqs):
+        raise ValueError(f"{len(seqs)} sequences but {len(y)} labels")
+    if test_sequences is not None:
+        test = [_sequence(i, s) for i, s in enumerate(test_sequences)]
+        y_test, _ = _encode_labels(test_labels, names)
+        if len(y_test) != len(test):
+            raise ValueError(f"{len(test)} test sequences but {len(y_test)} test labels")
+    else:
+        counts = np.bincount(y)
+        if counts.min() < 2:
+            raise ValueError(f"class {names[int(counts.argmin())]!r} has {counts.min()} sequence(s): a stratified "
+                             "split needs at least 2 per class")
+        train_i, test_i = train_test_split(np.arange(len(seqs)), test_size=test_size, stratify=y, random_state=seed)
+        train_i, test_i = np.sort(train_i), np.sort(test_i)
+        test, y_test = [seqs[i] for i in test_i], y[test_i]
+        seqs, y = [seqs[i] for i in train_i], y[train_i]
+    widths = sorted({s.shape[1] for s in seqs + test})
+    if len(widths) > 1:
+        every = seqs + test
+        first = next(i for i, s in enumerate(every) if s.shape[1] != every[0].shape[1])
+        raise ValueError(f"ragged features: sequences have {widths} features per step (all must have the same; "
+                         f"sequence 0 has {every[0].shape[1]}, sequence {first} has {every[first].shape[1]})")
+    longest = max(len(s) for s in seqs + test)
+    parts = {}
+    for split, group, labels_ in (("train", seqs, y), ("test", test, y_test)):
+        X, lengths = pad_right(group, max_len or longest)
+        parts[split] = SequenceSet(X, lengths, labels_)
+    raw_zero = sum(int((~np.any(p.X != 0, axis=2) & p.mask).sum()) for p in parts.values())
+    if scale:
+        mean, std = fit_scaler(parts["train"])
+        parts = {k: apply_scaler(v, mean, std) for k, v in parts.items()}
+    if shift:
+        parts = {k: replace(v, X=((v.X + shift) * v.mask[..., None]).astype(np.float32)) for k, v in parts.items()}
+    zero = sum(int((~np.any(p.X != 0, axis=2) & p.mask).sum()) for p in parts.values())
+    if raw_zero or zero:
+        warnings.warn(f"{raw_zero} real step(s) are all-zero in your data"
+                      + (f"; {zero} still are after scaling and shift" if zero else "; scaling or shift moved them off zero")
+                      + ". Masking(mask_value=0.0) treats an all-zero step as padding: pass shift= (a constant added "
+                        "to every real value), or pad with a value your data never takes and give Masking that "
+                        "mask_value", UserWarning, stacklevel=2)
+    return Dataset(name, parts["train"], parts["test"], names)
+
+
+def dataset_from_table(table, *, sequence: str = "sequence", time: str = "time", label: str = "label",
+                       features=None, **options) -> Dataset:
+    """A course :class:`Dataset` from a long-format table (a DataFrame or a CSV path): one row per time step,
+    with a sequence id column, a time column, feature columns (default: all the others) and a label column that
+    must be constant within each sequence. ``options`` go to :func:`dataset_from_sequences`."""
+    import pandas as pd
+
+    df = pd.read_csv(table) if isinstance(table, (str, Path)) else table
+    missing = [c for c in (sequence, time, label) if c not in df.columns]
+    if missing:
+        raise ValueError(f"the table has no column(s) {missing}; it has {list(df.columns)}")
+    features = list(features) if features is not None else [c for c in df.columns if c not in (sequence, time, label)]
+    if not features:
+        raise ValueError("the table has no feature columns")
+    df = df.sort_values([sequence, time], kind="stable")
+    varying = df.groupby(sequence, sort=False)[label].nunique()
+    if (varying > 1).any():
+        raise ValueError(f"the label varies within sequence {str(varying[varying > 1].index[0])!r}: one label per "
+                         "sequence is expected (label each time step? that is sequence labelling, not this course)")
+    if df[features].isna().any().any():
+        row = df[features].isna().any(axis=1).to_numpy().argmax()
+        raise ValueError(f"the table has NaN features (first in sequence {str(df[sequence].iloc[row])!r})")
+    groups = [(key, g) for key, g in df.groupby(sequence, sort=False)]
+    return dataset_from_sequences([g[features].to_numpy(np.float32) for _, g in groups],
+                                  [g[label].iloc[0] for _, g in groups], **options)
+
+
+def load_dataset(path, **options) -> Dataset:
+    """Your data from a file: a long-format ``.csv`` (see :func:`dataset_from_table`) or a NumPy ``.npz`` holding
+    ``X`` (N, T, F) right-padded, ``y`` and optionally ``lengths``, ``X_test``, ``y_test``, ``lengths_test``,
+    ``class_names``. Padding is cut off by ``lengths`` (or after the last non-zero step) before
+    :func:`dataset_from_sequences` re-pads, scales and splits."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
+    if path.suffix == ".csv":
+        return dataset_from_table(path, **options)
+    if path.suffix != ".npz":
+        raise ValueError(f"{path.name}: expected a .npz or .csv file")
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    if "X" not in arrays or "y" not in arrays:
+        raise ValueError(f"{path.name} must hold arrays 'X' and 'y'; it holds {sorted(arrays)}")
+
+    def unpad(X, lengths):
+        X = np.asarray(X)
+        if X.ndim == 2:
+            X = X[..., None]
+        if X.ndim != 3:
+            raise ValueError(f"X must be (N, T, F), got shape {X.shape}")
+        if lengths is None:
+            real = np.any(X != 0, axis=2)
+            lengths = np.where(real.any(axis=1), X.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
+        return [x[:int(n)] for x, n in zip(X, lengths)]
+
+    names = tuple(str(c) for c in arrays["class_names"]) if "class_names" in arrays else None
+    if "X_test" in arrays:
+        options = {"test_sequences": unpad(arrays["X_test"], arrays.get("lengths_test")),
+                   "test_labels": arrays["y_test"], **options}
+    return dataset_from_sequences(unpad(arrays["X"], arrays.get("lengths")), arrays["y"], class_names=names,
+                                  name=options.pop("name", path.stem), **options)

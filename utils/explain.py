@@ -1,4 +1,5 @@
-"""Explanations to test attention against: gradient saliency and the share of weight on known evidence (Lesson 03)."""
+"""Explanations to test attention against: gradient saliency and the share of weight on known evidence (lesson 03),
+occlusion scores and their rank agreement with attention (lesson 08)."""
 from __future__ import annotations
 
 import keras
@@ -102,3 +103,61 @@ def weight_on_span(weights, starts, span: int) -> np.ndarray:
     inside = np.arange(w.shape[1])[None, :] - starts[:, None]
     return (w * ((inside >= 0) & (inside < span))).sum(axis=1) / total
 
+
+
+def occlusion_scores(model, ids, lengths, batch_size: int = 1024) -> np.ndarray:
+    """How much each word holds up the prediction: (N, T), 0 on padding.
+
+    The score of word t is p(predicted class | sentence) - p(predicted class | sentence without word t): the
+    word is removed, the words after it move up one place and the sentence is padded again (Li, Monroe &
+    Jurafsky 2016, "Understanding neural networks through representation erasure"). A positive score: the
+    prediction leaned on that word; negative: the word spoke against it. ``ids`` are ``(N, T)`` token ids,
+    0 for padding, right-padded (``utils.text.token_ids``); all removals run as one batch of predictions. A
+    one-word sentence keeps score 0: without its word it would be all padding, which a masked model cannot read.
+    """
+    from .probe import compiled_twin
+
+    ids, lengths = np.asarray(ids), np.asarray(lengths)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be (sentences, time) integer token ids, got shape {ids.shape}, dtype {ids.dtype}")
+    validate_sequences(ids[..., None], lengths=lengths)   # right padding, no empty sentence, lengths in range
+    if len(model.inputs[0].shape) != 2:
+        raise ValueError(f"the model must read (batch, time) token ids, its input is {tuple(model.inputs[0].shape)}")
+    rows, owners = [], []
+    for i, length in enumerate(lengths):
+        for t in range(length if length > 1 else 0):
+            rows.append(np.concatenate([np.delete(ids[i], t), [0]]))
+            owners.append((i, t))
+    twin = compiled_twin(model)   # one compiled prediction per architecture (ten seeds compile once on JAX)
+    full = np.asarray(twin.predict(ids, batch_size=batch_size, verbose=0))
+    reduced = np.asarray(twin.predict(np.stack(rows), batch_size=batch_size, verbose=0)) if rows else []
+    predicted = full.argmax(axis=1)
+    scores = np.zeros(ids.shape, dtype=float)
+    for (i, t), probabilities in zip(owners, reduced):
+        scores[i, t] = full[i, predicted[i]] - probabilities[predicted[i]]
+    return scores
+
+
+def rank_agreement(a, b, lengths, min_length: int = 3) -> np.ndarray:
+    """Per sequence, Spearman's rank correlation between two per-step scores over its real steps: (N,) values
+    in [-1, 1], NaN for sequences shorter than ``min_length`` or where either score is constant (no ranking).
+
+    1: both rank the steps alike; 0: no relation; -1: opposite rankings. Compare attention weights with
+    occlusion scores (Jain & Wallace 2019 measured the same agreement with gradients and leave-one-out).
+    """
+    from scipy.stats import spearmanr
+
+    a, b, lengths = np.asarray(a, dtype=float), np.asarray(b, dtype=float), np.asarray(lengths)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"need two (sequences, time) score arrays of one shape, got {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("scores contain NaN or inf")
+    if lengths.shape != (len(a),) or np.any(lengths < 1) or np.any(lengths > a.shape[1]):
+        raise ValueError(f"lengths must be {len(a)} values in 1..{a.shape[1]}")
+    min_length = whole_number("min_length", min_length, 2)
+    rho = np.full(len(a), np.nan)
+    for i, length in enumerate(lengths):
+        x, y = a[i, :length], b[i, :length]
+        if length >= min_length and np.ptp(x) > 0 and np.ptp(y) > 0:
+            rho[i] = spearmanr(x, y).statistic
+    return rho

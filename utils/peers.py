@@ -1,5 +1,8 @@
 """Peers that are not neural networks, scored in the same format as the course's models.
 
+For text (lesson 08): the majority class, the floor every accuracy must clear, and a bag of words, TF-IDF with
+logistic regression, the classic strong baseline for short texts.
+
 MiniRocket (Dempster, Schmidt & Webb, KDD 2021) turns each series into about 10,000 features from fixed
 convolution kernels and fits a ridge classifier on them. We use aeon's ``MiniRocketClassifier`` (aeon 1.6)
 rather than sktime's: aeon ships JapaneseVowels in its wheel, so a test can check that the course's copy holds
@@ -11,7 +14,7 @@ import time
 
 import numpy as np
 
-from .data import Dataset, SequenceSet
+from .data import Dataset, SequenceSet, whole_number
 from .training import RunResult, SeedComparison, classification_metrics, distinct_seeds
 
 
@@ -61,3 +64,87 @@ def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "
         runs.append(RunResult(seed, classification_metrics(data.test.y, y_pred, data.n_classes), train_accuracy,
                               {}, y_pred, seconds, n_params))
     return SeedComparison.scored_on(name, runs, data.test)
+
+
+def deterministic_runs(name: str, data: Dataset, seeds, y_pred, train_pred, seconds: float,
+                       n_params: int) -> SeedComparison:
+    """A deterministic model's predictions, repeated for each seed, so that :func:`utils.stats.compare_paired`
+    can set it against a course model trained on those seeds. Its interval over seeds has no width."""
+    seeds = distinct_seeds(seeds)
+    y_pred, train_pred = np.asarray(y_pred, dtype=np.int32), np.asarray(train_pred, dtype=np.int32)
+    if y_pred.shape != data.test.y.shape or train_pred.shape != data.train.y.shape:
+        raise ValueError(f"need one prediction per test and training item ({len(data.test)}, {len(data.train)}), "
+                         f"got {y_pred.shape} and {train_pred.shape}")
+    metrics = classification_metrics(data.test.y, y_pred, data.n_classes)
+    train_accuracy = float(np.mean(train_pred == data.train.y))
+    runs = [RunResult(seed, dict(metrics), train_accuracy, {}, y_pred, seconds, n_params) for seed in seeds]
+    return SeedComparison.scored_on(name, runs, data.test)
+
+
+def majority_runs(data: Dataset, seeds, name: str = "majority class") -> SeedComparison:
+    """Always the training split's most frequent class: the accuracy any classifier must beat."""
+    majority = int(np.argmax(np.bincount(data.train.y, minlength=data.n_classes)))
+    return deterministic_runs(name, data, seeds, np.full(len(data.test), majority),
+                              np.full(len(data.train), majority), 0.0, 1)
+
+
+def tfidf_features():
+    """TF-IDF of word 1-2-grams and of character 2-5-grams inside word boundaries (scikit-learn), side by side.
+
+    Character n-grams catch spelling variants and word pieces ("disappoint" in "disappointing") that a word
+    vocabulary of a few thousand sentences misses.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    return make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                      TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2))
+
+
+def _logistic_regression(C: float):
+    """L2 logistic regression, solved in its dual by liblinear: the same model as the default solver, and
+    fast when there are far more features than sentences."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=5000)
+
+
+def tfidf_runs(data, seeds, Cs=(0.3, 1.0, 3.0, 10.0, 30.0), folds: int = 5,
+               name: str = "TF-IDF + logistic regression") -> tuple[SeedComparison, dict]:
+    """The bag-of-words peer on a text data set's own sentences and split (``data.texts_train`` and
+    ``data.texts_test``, from :func:`utils.text.vectorize`), scored like a course model.
+
+    ``C`` (the inverse regularisation strength) is chosen by ``folds``-fold stratified cross-validation on the
+    training sentences only, the features fitted on each fold's own part; ties go to the smaller ``C``. The
+    features and the model are then fitted once on the whole training split and scored once on the test split.
+    Returns the :class:`SeedComparison` (the same predictions for each seed) and a dict with the chosen ``C``,
+    each ``C``'s cross-validated accuracy, the final fit's seconds and the number of features.
+    """
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    texts_train, texts_test = getattr(data, "texts_train", ()), getattr(data, "texts_test", ())
+    if len(texts_train) != len(data.train) or len(texts_test) != len(data.test) or not texts_train:
+        raise ValueError("data must keep its sentences, one per item: a TextDataset from utils.text.vectorize")
+    Cs = sorted(Cs)
+    if not Cs or any(not isinstance(C, (int, float)) or isinstance(C, bool) or C <= 0 for C in Cs):
+        raise ValueError(f"Cs must be positive numbers, got {Cs}")
+    texts_train, texts_test, y = np.asarray(texts_train, dtype=object), list(texts_test), data.train.y
+    scores = {C: [] for C in Cs}
+    for fit, held_out in StratifiedKFold(whole_number("folds", folds, 2), shuffle=True, random_state=0).split(
+            texts_train, y):
+        features = tfidf_features().fit(texts_train[fit])
+        A, B = features.transform(texts_train[fit]), features.transform(texts_train[held_out])
+        for C in Cs:
+            scores[C].append(accuracy_score(y[held_out], _logistic_regression(C).fit(A, y[fit]).predict(B)))
+    cv_accuracy = {C: float(np.mean(s)) for C, s in scores.items()}
+    best = max(Cs, key=lambda C: cv_accuracy[C])   # the first (smallest C) among ties
+    start = time.perf_counter()
+    features = tfidf_features().fit(list(texts_train))
+    A = features.transform(list(texts_train))
+    model = _logistic_regression(best).fit(A, y)
+    seconds = time.perf_counter() - start
+    comparison = deterministic_runs(name, data, seeds, model.predict(features.transform(texts_test)),
+                                    model.predict(A), seconds, int(model.coef_.size + model.intercept_.size))
+    return comparison, {"C": best, "cv accuracy": cv_accuracy, "fit seconds": seconds,
+                        "features": int(model.coef_.size)}

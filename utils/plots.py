@@ -158,3 +158,65 @@ def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
                *(Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colours.items())]
     ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
     return ax
+
+
+def _word_rows(words_rows, weight_rows) -> list[tuple[list[str], np.ndarray]]:
+    """Pairs of (words, weights), checked: one weight per word, finite."""
+    words_rows, weight_rows = list(words_rows), list(weight_rows)
+    if not words_rows or len(words_rows) != len(weight_rows):
+        raise ValueError(f"need one row of weights per sentence, got {len(words_rows)} sentences and "
+                         f"{len(weight_rows)} rows of weights")
+    pairs = []
+    for i, (words, weights) in enumerate(zip(words_rows, weight_rows)):
+        weights = _finite(f"weights of sentence {i}", weights)[:len(words)]
+        if len(words) == 0 or len(weights) != len(words):
+            raise ValueError(f"sentence {i}: {len(words)} words but {len(weights)} weights")
+        pairs.append((list(words), weights))
+    return pairs
+
+
+def highlight_html(words_rows, weight_rows, labels=None, colour=(214, 39, 40)) -> str:
+    """Sentences as HTML, each word shaded by its weight (the largest magnitude in a sentence is the darkest).
+
+    Negative weights (an occlusion score that speaks against the prediction) are shaded blue. ``labels`` go
+    before each sentence. Show it with ``IPython.display.HTML``; :func:`plot_highlighted_words` draws the same
+    as a picture for viewers that drop HTML.
+    """
+    from html import escape
+
+    pairs = _word_rows(words_rows, weight_rows)
+    labels = [""] * len(pairs) if labels is None else list(labels)
+    if len(labels) != len(pairs):
+        raise ValueError(f"{len(labels)} labels for {len(pairs)} sentences")
+    lines = []
+    for label, (words, weights) in zip(labels, pairs):
+        scale = float(np.abs(weights).max()) or 1.0
+        spans = []
+        for word, w in zip(words, weights):
+            r, g, b = colour if w >= 0 else (31, 119, 180)
+            spans.append(f'<span style="background: rgba({r}, {g}, {b}, {abs(w) / scale:.2f}); padding: 1px 2px; '
+                         f'border-radius: 3px" title="{w:.3f}">{escape(word)}</span>')
+        lines.append(f'<div style="margin: 4px 0; line-height: 1.8"><b>{escape(str(label))}</b> {" ".join(spans)}</div>')
+    return "\n".join(lines)
+
+
+def plot_highlighted_words(words_rows, weight_rows, labels=None, cmap: str = "RdBu_r"):
+    """The picture twin of :func:`highlight_html`: one row of cells per sentence, each word written in a cell
+    shaded by its weight, scaled per row to its largest magnitude (red: for the prediction, blue: against)."""
+    pairs = _word_rows(words_rows, weight_rows)
+    labels = [""] * len(pairs) if labels is None else list(labels)
+    if len(labels) != len(pairs):
+        raise ValueError(f"{len(labels)} labels for {len(pairs)} sentences")
+    width = max(len(words) for words, _ in pairs)
+    grid = np.full((len(pairs), width), np.nan)
+    text = np.full((len(pairs), width), "", dtype=object)
+    for row, (words, weights) in enumerate(pairs):
+        grid[row, :len(words)] = weights / (float(np.abs(weights).max()) or 1.0)
+        text[row, :len(words)] = [w if len(w) <= 10 else w[:9] + "…" for w in words]
+    fig, ax = plt.subplots(figsize=(min(1.0 * width + 2.5, 18), 0.45 * len(pairs) + 0.8))
+    sns.heatmap(grid, annot=text, fmt="", cmap=cmap, vmin=-1, vmax=1, cbar=False, ax=ax, linewidths=0.5,
+                linecolor="white", annot_kws={"fontsize": 8})
+    ax.set_yticks(np.arange(len(pairs)) + 0.5, labels, rotation=0, fontsize=8)
+    ax.set_xticks([])
+    fig.tight_layout()
+    return fig

@@ -77,15 +77,15 @@ def attention_weights(model: keras.Model, X, layer: str | None = None, batch_siz
     if np.issubdtype(X.dtype, np.floating) and not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or inf")
     probe = keras.Model(model.inputs, _weights_tensor(_choose(model, layer)), name="attention_probe")
-    return np.asarray(_compiled_twin(probe).predict(X, batch_size=batch_size, verbose=0))
+    return np.asarray(compiled_twin(probe).predict(X, batch_size=batch_size, verbose=0))
 
 
 _TWINS: dict[str, keras.Model] = {}  # architecture -> the first probe built for it (its predict is compiled)
 
 
-def _compiled_twin(probe: keras.Model) -> keras.Model:
-    """A probe of the same architecture whose prediction function is already compiled, holding ``probe``'s
-    weights. Ten seeds of one model are ten new Keras models; on JAX each would compile its own prediction.
+def compiled_twin(probe: keras.Model) -> keras.Model:
+    """A model of the same architecture as ``probe`` (a probe, or any course model) whose prediction function
+    is already compiled, holding ``probe``'s weights. Ten seeds of one model are ten new Keras models; on JAX each would compile its own prediction.
     Reusing one per architecture gives the same numbers without the nine extra compilations."""
     twin = per_architecture(_TWINS, probe, keras.models.clone_model)   # its own variables: the model stays untouched
     twin.set_weights(probe.get_weights())

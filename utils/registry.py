@@ -21,6 +21,7 @@ import pandas as pd
 from .builder import ClassifierSpec, build_classifier
 from .runtime import budget
 from .self_attention import SeqSelfAttention
+from .text import VOCAB_LIMIT
 
 RECIPE_FILE = Path(__file__).resolve().parents[1] / "notebooks" / "recipe_selection.json"
 UNITS = 32  # per LSTM direction, in every closing model
@@ -63,11 +64,13 @@ class CourseModel:
         return build_classifier(data, self.spec)
 
     def train(self, data, seeds, name: str | None = None, **options):
-        """``run_seeds`` with this entry's recipe; ``name`` (default: the entry's) labels the result tables."""
+        """``run_seeds`` with this entry's recipe; ``name`` (default: the entry's) labels the result tables.
+        ``options`` go to ``run_seeds`` and override the recipe's keywords (lesson 08 passes the number of
+        ``epochs`` it chose on a validation split)."""
         from .training import run_seeds
 
-        return run_seeds(name or self.name, self.build, data, seeds=seeds, **self.training_recipe().kwargs(),
-                         **options)
+        return run_seeds(name or self.name, self.build, data, seeds=seeds,
+                         **{**self.training_recipe().kwargs(), **options})
 
     def training_recipe(self) -> Recipe:
         if self.recipe is None:
@@ -131,6 +134,26 @@ CLOSING_SPECS = {
                                                 head_dropout=0.2, input_noise=0.2),
 }
 _MOTIF06 = Recipe(10, 2, batch_size=64)
+# lesson 08: text. Every Embedding has VOCAB_LIMIT rows, enough for any vocabulary utils.text.vectorize adapts.
+NO_MASK_FLAW = ("Embedding without mask_zero: padding ids are words to every later layer, so the LSTM reads them "
+                "and attention gives them weight")
+_SEED003 = ClassifierSpec(vocab_size=VOCAB_LIMIT, units=10, mixer="self_attention")   # seed 003's BiLSTM(10)
+_SEED003_RECIPE = Recipe(3, 1, batch_size=64)   # seed 003's own: 3 epochs, batch 64
+TEXT_MAX_EPOCHS = 8   # lesson 08 draws a validation curve this long and trains for the epoch count it picks
+_TEXT = Recipe(TEXT_MAX_EPOCHS, 2, batch_size=32)
+TEXT_SPECS = {
+    "08 average": ClassifierSpec(vocab_size=VOCAB_LIMIT, units=UNITS),
+    "08 max": ClassifierSpec(vocab_size=VOCAB_LIMIT, units=UNITS, pool="max"),
+    "08 attention pooling": ClassifierSpec(vocab_size=VOCAB_LIMIT, units=UNITS, pool="attention"),
+    "08 self-attention + average": ClassifierSpec(vocab_size=VOCAB_LIMIT, units=UNITS, mixer="self_attention",
+                                                  residual=True, mixer_options={"attention_type": "multiplicative"}),
+}
+
+# lesson 07: the clinic's seed models, scaled down (16 units, one BiLSTM layer) on JapaneseVowels stand-ins
+SEED000_FLAW = ("seed 000/001 as posted: sigmoid-scored SeqSelfAttention 0.51.0 (nearly uniform weights, padding "
+                "attended) and a Flatten head that drops the mask")
+CLINIC_RECIPE = Recipe(12, 2, batch_size=64)
+CLINIC_IMBALANCED = "JapaneseVowels, speaker 1 vs speakers 2-8"   # seed 002's class 0 against 7 pooled classes
 
 _CLOSING_RECIPES = _closing_recipes()  # read once, for the five entries that train with them
 
@@ -170,11 +193,29 @@ _ENTRIES = [
                 _CLOSING_RECIPES["05 BiLSTM + encoder block"]),
     *(CourseModel(f"06 motif: {name}", "06", "motif task (noisy labels)", spec, _MOTIF06)
       for name, spec in CLOSING_SPECS.items()),
+    CourseModel("08 seed 003, no mask_zero", "08", "Sentiment Labelled Sentences",
+                _SEED003.but(mask_zero=False, mixer_options={"layer": SeqSelfAttention}), _SEED003_RECIPE,
+                NO_MASK_FLAW),
+    CourseModel("08 seed 003, masked", "08", "Sentiment Labelled Sentences", _SEED003, _SEED003_RECIPE),
+    CourseModel("08 seed 003, masked, no attention", "08", "Sentiment Labelled Sentences",
+                ClassifierSpec(vocab_size=VOCAB_LIMIT, units=10, pool="last"), _SEED003_RECIPE),
+    *(CourseModel(name, "08", "Sentiment Labelled Sentences", spec, _TEXT) for name, spec in TEXT_SPECS.items()),
+    CourseModel("07 seed 000, as posted", "07", "JapaneseVowels",
+                ClassifierSpec(units=16, mixer="self_attention", pool="flatten", mixer_options={
+                    "layer": SeqSelfAttention, "attention_type": "multiplicative", "attention_activation": "sigmoid"}),
+                CLINIC_RECIPE, SEED000_FLAW),
+    CourseModel("07 seed 000, fixed", "07", "JapaneseVowels",
+                ClassifierSpec(units=16, mixer="self_attention", residual=True,
+                               mixer_options={"attention_type": "multiplicative"}), CLINIC_RECIPE),
+    CourseModel("07 seed 002, fixed", "07", CLINIC_IMBALANCED, ClassifierSpec(units=16, pool="attention"),
+                CLINIC_RECIPE),
 ]
 #: Every course model by name.
 MODELS: dict[str, CourseModel] = {entry.name: entry for entry in _ENTRIES}
 #: The closing comparison's four models (notebook 06, tools/select_recipe.py, tools/bench_training.py).
 CLOSING = tuple(CLOSING_SPECS)
+#: Lesson 08's models on the balanced sentences, the baseline (masked average) first.
+TEXT_MODELS = tuple(TEXT_SPECS)
 assert len(MODELS) == len(_ENTRIES), "registry names must be unique"
 
 

@@ -53,7 +53,22 @@ def choose_backend(backend: str = "auto") -> str:
             raise ValueError(f"Keras was already imported with the {current!r} backend; restart the kernel and "
                              f"run the setup cell first to use {backend!r}")
     os.environ["KERAS_BACKEND"] = backend
+    if is_fast():
+        fast_compilation()
     return backend
+
+
+def fast_compilation() -> None:
+    """Fast mode: ask XLA (JAX's compiler, and TensorFlow's with ``jit_compile=True``) to skip most of its
+    optimisations. A fast-mode run (CI) compiles far more than it computes (a few tiny epochs per model), so
+    compiling dominates its time; the computations are the same. Full runs keep every optimisation.
+    Call it before JAX or TensorFlow is imported: both read these settings then."""
+    os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+    if "jax" in sys.modules:
+        sys.modules["jax"].config.update("jax_disable_most_optimizations",
+                                         os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] not in ("0", "false"))
 
 
 def is_fast() -> bool:

@@ -165,10 +165,12 @@ class PairedComparison:
     seeds_needed: int | None                 # seeds to detect ``gap`` from the seed-to-seed spread
     verdict: str
     confidence: float = 0.95
+    metric: str = "accuracy"                 # or "balanced accuracy" (compare_paired(balanced=True))
 
     def sentence(self) -> str:
         """The verdict in words, with its evidence."""
-        head = (f"{self.b} vs {self.a}: B - A = {format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
+        metric = "" if self.metric == "accuracy" else f" ({self.metric})"
+        head = (f"{self.b} vs {self.a}{metric}: B - A = {format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
                 f" over seeds and test items ({len(self.seeds)} seeds, {self.n_items} items)")
         if self.verdict != VERDICTS[2]:
             winner = self.b if self.verdict == VERDICTS[0] else self.a
@@ -202,7 +204,7 @@ def _seeds_needed(per_seed_sd: float, gap: float, confidence: float, power: floa
     return max(2, math.ceil((z * per_seed_sd / gap) ** 2))
 
 
-def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01) -> PairedComparison:
+def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: bool = False) -> PairedComparison:
     """Compare model B with model A (two :class:`utils.training.SeedComparison`) by their paired difference.
 
     Both must be trained on the same seeds and scored on the same test items. The difference B - A gets two
@@ -214,6 +216,10 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01) -> PairedC
 
     Pooling seeds x items into one McNemar test would treat the same item, scored once per seed, as
     independent evidence; resampling items jointly does not.
+
+    ``balanced=True`` compares balanced accuracy (the mean of the per-class recalls, scikit-learn's
+    ``balanced_accuracy_score``) instead: each test item counts ``N / (classes x its class's count)``, so every
+    class weighs the same, whatever its size. Use it when one class dominates the test split.
     """
     _check_confidence(confidence)
     if not 0 < gap < 1:
@@ -230,6 +236,11 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01) -> PairedC
         raise ValueError(f"the two models must be scored on the same test items: {a.name!r} has "
                          f"{len(a.y_true)} items (key {a.test_key}), {b.name!r} has {len(b.y_true)} (key {b.test_key})")
     correct_a, correct_b = _correct_matrix(a.correct), _correct_matrix(b.correct)
+    if balanced:
+        y = np.asarray(a.y_true)
+        counts = np.bincount(y)
+        weight = len(y) / (np.count_nonzero(counts) * counts[y])   # the mean of weight * correct is balanced accuracy
+        correct_a, correct_b = correct_a * weight, correct_b * weight
     difference = correct_b - correct_a                       # (seeds, items), values -1, 0, 1
     per_seed = difference.mean(axis=1)
     mean = float(per_seed.mean())
@@ -250,7 +261,7 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01) -> PairedC
     return PairedComparison(a.name, b.name, tuple(a.seeds), difference.shape[1], float(correct_a.mean()),
                             float(correct_b.mean()), mean, tuple(map(float, over_seeds)), joint, float(item_floor),
                             float(np.abs(difference).sum(axis=1).mean()), gap, _seeds_needed(sd, gap, confidence),
-                            verdict, confidence)
+                            verdict, confidence, "balanced accuracy" if balanced else "accuracy")
 
 
 def paired_table(*pairs: PairedComparison) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, precision_score, recall_score
 
-from .data import Dataset, split_validation, validate_sequences
+from .data import Dataset, check_choice, split_validation, validate_sequences
 from .runtime import set_seed
 from .stats import format_interval, seed_interval
 
@@ -86,13 +86,23 @@ def _copy_variables(source, target) -> None:
         b.assign(a.value)
 
 
-def _loss_and_targets(n_classes: int, label_smoothing: float):
-    """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels.
-    Returns the loss and the function that turns labels into its targets."""
+ONE_HOT_LOSSES = ("categorical_crossentropy", "binary_crossentropy")
+
+
+def _loss_and_targets(n_classes: int, label_smoothing: float, loss: str | None = None):
+    """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels; or ``loss``,
+    one of :data:`ONE_HOT_LOSSES`, on one-hot labels (``"binary_crossentropy"`` on a softmax over several
+    classes reproduces seed 004's mistake). Returns the loss and the function that turns labels into its targets."""
     import keras
 
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
+    if loss is not None:
+        check_choice("loss", loss, ONE_HOT_LOSSES)
+        if label_smoothing:
+            raise ValueError("give loss= or label_smoothing=, not both")
+        one_hot = np.eye(n_classes, dtype="float32")
+        return loss, lambda y: one_hot[y]
     if not label_smoothing:
         return "sparse_categorical_crossentropy", lambda y: y
     one_hot = np.eye(n_classes, dtype="float32")
@@ -135,9 +145,27 @@ def _use_jit(trainer, jit_compile) -> bool | str:
     return jit_compile
 
 
+def _class_weight(class_weight, y, n_classes: int) -> dict | None:
+    """``fit``'s ``class_weight`` from ``None``, ``"balanced"`` or a dict (checked against the classes)."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(y)
+        weights = compute_class_weight("balanced", classes=present, y=y)
+        return {int(c): float(w) for c, w in zip(present, weights)}
+    if not isinstance(class_weight, dict) or set(class_weight) - set(range(n_classes)) \
+            or any(not np.isfinite(w) or w < 0 for w in class_weight.values()):
+        raise ValueError(f"class_weight must map classes 0..{n_classes - 1} to weights >= 0, got {class_weight!r}")
+    return {int(c): float(w) for c, w in class_weight.items()}
+
+
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
                  validation: float, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
-                 jit_compile="auto", name: str = "") -> list[RunResult]:
+                 jit_compile="auto", name: str = "", class_weight=None, loss=None) -> list[RunResult]:
     """Train ``build(data)`` once per seed and score it on the test split, which nothing else reads.
 
     ``validation`` > 0 cuts that share of the training split off (stratified, the same for every seed):
@@ -153,11 +181,15 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         validate_sequences(part.X, part.y, data.n_classes, part.lengths)
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
-    loss, targets = _loss_and_targets(data.n_classes, label_smoothing)
+    loss, targets = _loss_and_targets(data.n_classes, label_smoothing, loss)
     fit_part, validation_part = split_validation(data.train, validation) if validation else (data.train, None)
     X_fit, y_fit = fit_part.X, targets(fit_part.y)
+    class_weight = _class_weight(class_weight, fit_part.y, data.n_classes)
     validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y))
-    keras.backend.clear_session()
+    try:
+        keras.backend.clear_session(free_memory=False)   # its gc.collect() costs 0.5 s a call and frees nothing kept
+    except TypeError:                                    # a Keras without free_memory=
+        keras.backend.clear_session()
     set_seed(seeds[0])
     trainer = build(data)
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
@@ -178,7 +210,7 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
             variable.assign(value)
         start = time.perf_counter()
         history = trainer.fit(X_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True,
-                              validation_data=validation_data, verbose=verbose)
+                              validation_data=validation_data, verbose=verbose, class_weight=class_weight)
         seconds = time.perf_counter() - start
         y_pred, train_pred = _predict_test_and_train(trainer, data)
         train_acc = float(np.mean(train_pred == data.train.y))
@@ -286,15 +318,19 @@ class SeedComparison:
 
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
               epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, validation: float = 0.0,
-              label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto") -> SeedComparison:
+              label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto",
+              class_weight=None, loss: str | None = None) -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
+    ``class_weight``: ``None``, ``"balanced"`` (each class weighted by ``N / (classes x its count)`` on the part
+    the model fits, scikit-learn's ``compute_class_weight``) or a ``{class: weight}`` dict, passed to ``fit``.
+    ``loss``: ``None`` (sparse cross-entropy) or one of :data:`ONE_HOT_LOSSES`, on one-hot labels.
     Training is as in :func:`train_and_evaluate`; ``keep_models=True`` keeps each seed's trained model.
     In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
     """
     seeds = distinct_seeds(seeds)
     runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
-                        label_smoothing, jit_compile, name)
+                        label_smoothing, jit_compile, name, class_weight, loss)
     return SeedComparison.scored_on(name, runs, data.test)
 
 

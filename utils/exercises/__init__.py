@@ -14,6 +14,22 @@ def report(problems: list[str], success: str) -> bool:
     return not problems
 
 
+def built_model(build, data, replace_none: str):
+    """``(model, None)`` when ``build(data)`` returns a Keras model, else ``(None, problem)``: what went wrong, in
+    words (it raised, returned None, whose hint is ``replace_none``, or returned something else). Never raises."""
+    import keras
+
+    try:
+        model = build(data)
+    except Exception as error:  # the learner's code: report, never raise
+        return None, f"build(data) raised {type(error).__name__}: {error}"
+    if model is None:
+        return None, replace_none
+    if not isinstance(model, keras.Model):
+        return None, f"build(data) must return a keras.Model, got {type(model).__name__}"
+    return model, None
+
+
 def padding_problem(model, data, cannot_run: str, leaks: str, n_check: int = 6) -> str | None:
     """What is wrong with how ``model`` handles padding, or None when padding leaves its prediction unchanged.
 
@@ -23,8 +39,11 @@ def padding_problem(model, data, cannot_run: str, leaks: str, n_check: int = 6) 
     """
     from ..models import PADDING_TOLERANCE, padding_gap
 
+    X = data.test.X
+    if X.ndim == 3 and X.shape[2] == 1 and len(model.inputs[0].shape) == 2:
+        X = X[..., 0]   # token ids, stored (N, T, 1), for a model that reads (N, T) (lesson 08)
     try:
-        gap = padding_gap(model, data.test.X, data.test.lengths, n_check)
+        gap = padding_gap(model, X, data.test.lengths, n_check)
     except Exception as error:  # e.g. Flatten, which ties the model to one length
         return cannot_run.format(error=type(error).__name__, max_len=data.max_len)
     return leaks.format(gap=gap) if gap > PADDING_TOLERANCE else None

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..models import lstm_layers
 from ..stats import compare_paired, mean_ci
-from . import padding_problem, report
+from . import built_model, padding_problem, report
 
 
 def check_ceiling(value, label_noise: float) -> bool:
@@ -62,21 +62,15 @@ def check_paired_verdict(fn) -> bool:
 
 def check_block_removed(build, data, model_name: str = "05 BiLSTM + encoder block") -> bool:
     """Is ``build(data)`` the registry's ``model_name`` without its encoder block, all else kept?"""
-    import keras
     from keras import layers
 
     from ..registry import MODELS
 
     spec = MODELS[model_name].spec
     units, dropout, input_noise = spec.units, spec.head_dropout, spec.input_noise
-    try:
-        model = build(data)
-    except Exception as error:  # the learner's code: report, never raise
-        return report([f"build(data) raised {type(error).__name__}: {error}"], "")
-    if model is None:
-        return report(["Replace None with a model: lesson 05's, without its encoder block."], "")
-    if not isinstance(model, keras.Model):
-        return report([f"build(data) must return a keras.Model, got {type(model).__name__}"], "")
+    model, problem = built_model(build, data, "Replace None with a model: lesson 05's, without its encoder block.")
+    if problem:
+        return report([problem], "")
     found = model.layers
     problems = []
     attention = [layer.name for layer in found if isinstance(layer, layers.MultiHeadAttention)

@@ -1,0 +1,63 @@
+"""Self-checks for lesson 07: name the clinic's warning on a learner's model, then fix that fault alone."""
+from __future__ import annotations
+
+from . import built_model, report
+
+
+def learner_model(data, units: int = 8):
+    """A learner's model for exercise 7.1 (not a course model, so not from the builder). It has one fault, which
+    the clinic finds; the exercise is to read the report, name the check and fix the fault."""
+    import keras
+    from keras import layers
+
+    from ..pooling import AttentionPooling
+
+    inputs = keras.Input(data.train.X.shape[1:], name="frames")
+    x = layers.Rescaling(scale=0.5, offset=-1.0, name="rescale")(inputs)   # the learner's "features to about [-1, 1]"
+    x = layers.Masking(mask_value=0.0, name="mask")(x)
+    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
+    x = AttentionPooling(name="attention")(x)
+    return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax", name="classifier")(x))
+
+
+def _warnings(model, data) -> set[str]:
+    from ..diagnose import diagnose
+
+    return {f.check for f in diagnose(model, data).warnings if f.area == "model"}
+
+
+def check_fault_named(answer, model, data) -> bool:
+    """Is ``answer`` the name of a check that warns on ``model``?"""
+    if answer is None:
+        return report(["Replace None with the check's name, as the report prints it (for example 'padding leak')."], "")
+    if not isinstance(answer, str):
+        return report([f"Give the check's name as a string, got {type(answer).__name__}."], "")
+    truth = _warnings(model, data)
+    if answer.strip() in truth:
+        return report([], f"{answer.strip()!r}, one of {sorted(truth)}: two symptoms of one fault. The Rescaling "
+                          "layer's offset turns every padded (all-zero) step into -1, so the Masking after it finds "
+                          "nothing to mask: the LSTM and the attention read the padding (extra padding moves the "
+                          "output, and the attention puts weight on padded steps).")
+    return report([f"{answer!r} is not the check that warns. Run diagnose(mystery, jv) and read the lines that "
+                   "start with '!!' under MODEL."], "")
+
+
+def check_fixed(build, data) -> bool:
+    """Does ``build(data)`` fix learner_model's fault with nothing else changed?"""
+    model, problem = built_model(build, data, "Replace None with the fixed model.")
+    if problem:
+        return report([problem], "")
+    original = learner_model(data)
+    problems = []
+    if tuple(model.output.shape[1:]) != tuple(original.output.shape[1:]):
+        problems.append(f"the output shape changed: {tuple(model.output.shape[1:])}, expected "
+                        f"{tuple(original.output.shape[1:])}")
+    kinds = lambda m: sorted(type(layer).__name__ for layer in m.layers)  # noqa: E731
+    if kinds(model) != kinds(original):
+        problems.append(f"the layers changed: {kinds(model)}, expected the same kinds as the learner's "
+                        f"{kinds(original)} (move one, do not add or remove)")
+    if not problems:
+        left = _warnings(model, data)
+        if left:
+            problems.append(f"the clinic still warns: {sorted(left)}")
+    return report(problems, "No warning: the mask now starts at the input, before any layer can change a padded step.")
