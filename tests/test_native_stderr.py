@@ -30,6 +30,7 @@ def test_filter_drops_known_lines_and_keeps_errors():
     assert "failed call to cuInit" in filter_known_noise(text, gpu_expected=True)
 
 
+@pytest.mark.backend_free   # each case starts its own kernel on the backend it names: once per make test is enough
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])
 def test_text_written_to_fd2_by_native_code_reaches_the_notebook(backend):
     """A C-level write(2, ...) after the setup cell shows in the cell's output, and the set-up noise does not."""
