@@ -20,7 +20,7 @@ lab: setup                ## create the environment and open the course in Jupyt
 
 test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
 	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile   # unit tests + notebooks (each on its own backend)
-	COURSE_FAST=1 KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile -m "not backend_free" tests   # the unit tests again, on JAX
+	COURSE_FAST=1 KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile -m "not backend_free and not once" tests   # the unit tests again, on JAX
 
 OLDEST := .venv-oldest
 test-oldest:              ## the unit tests on both backends with the lowest TensorFlow, Keras, JAX and keras-self-attention requirements.txt admits

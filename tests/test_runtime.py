@@ -89,6 +89,7 @@ def tiny_task():
     return make_motif_task(40, 24, min_len=6, max_len=12, motif_len=3, seed=0)
 
 
+@pytest.mark.once
 def test_progress_stays_quiet_in_tests(tiny_task, capsys):
     assert not show_progress()
     run_seeds("quiet", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1), epochs=1)
@@ -96,6 +97,7 @@ def test_progress_stays_quiet_in_tests(tiny_task, capsys):
     assert "seed" not in captured.out and "seed" not in captured.err
 
 
+@pytest.mark.once
 def test_progress_shows_one_line_per_comparison_when_asked(tiny_task, capsys, monkeypatch):
     monkeypatch.setattr("utils.training.show_progress", lambda: True)
     run_seeds("noisy model", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1, 2),

@@ -141,6 +141,7 @@ def test_a_builder_that_changes_architecture_between_seeds_is_refused(tiny_task)
         run_seeds("changing", build, tiny_task, seeds=(0, 1), epochs=1)
 
 
+@pytest.mark.once
 def test_curves_come_from_a_validation_split_cut_from_training(tiny_task):
     build = lambda d: build_classifier(d, pool="last", units=4)
     assert "val_loss" not in train_and_evaluate(build, tiny_task, epochs=1).history
@@ -155,6 +156,7 @@ def test_curves_come_from_a_validation_split_cut_from_training(tiny_task):
         split_validation(tiny_task.train, 1.0)
 
 
+@pytest.mark.once
 def test_no_fit_in_utils_ever_receives_test_data(tiny_task, monkeypatch):
     """The test split is read once per run, for the final score: Model.fit never sees it, not even as
     validation data, in any utils route that trains."""
@@ -215,6 +217,7 @@ def test_label_smoothing_outside_its_range_is_refused(tiny_task, smoothing):
                            label_smoothing=smoothing)
 
 
+@pytest.mark.once
 def test_class_weight_and_loss_options_reach_fit():
     from utils.data import one_against_rest
     from utils.training import _class_weight

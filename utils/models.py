@@ -93,7 +93,7 @@ def padding_gap(model: keras.Model, X, lengths, n_check: int | None = 6, extra_s
     """Largest change in the model's output between a sequence without padding, as given, and with more padding.
 
     The first ``n_check`` sequences (all with ``None``) run as given and with ``extra_steps`` more padding
-    steps, and those among them with the shortest length (the most padding) also cut to their real
+    steps, and those among them with the two shortest lengths (the most padding) also cut to their real
     length (no padding at all), all with the same weights. Padding steps hold ``pad_value`` (0 by default, the
     value ``Masking`` and ``Embedding(mask_zero=True)`` treat as padding; pass a ``Masking`` layer's own). A correctly masked model gives the same
     output all three ways, so the gap is float noise (below :data:`PADDING_TOLERANCE`); a model that reads
@@ -125,7 +125,7 @@ def padding_gap(model: keras.Model, X, lengths, n_check: int | None = 6, extra_s
     as_given = run(X) if as_given is None else np.asarray(as_given)[:len(X)]
     longer = np.concatenate([X, np.full((len(X), extra_steps, *X.shape[2:]), pad_value, X.dtype)], axis=1)
     gaps = [np.abs(run(longer) - as_given).max()]
-    for length in np.unique(lengths)[:1]:  # the shortest length (the most padding): one call
+    for length in np.unique(lengths)[:2]:  # the two shortest lengths (the most padding), one call each
         same = lengths == length
         gaps.append(np.abs(run(X[same, :length]) - as_given[same]).max())
     return float(max(gaps))
