@@ -284,19 +284,17 @@ def _encode_labels(labels, class_names=None) -> tuple[np.ndarray, tuple[str, ...
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise ValueError("labels contain NaN")
     names = tuple(str(c) for c in (class_names if class_names is not None else np.unique(labels)))
+    if len(names) < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, got {list(names)}")
     if class_names is not None and labels.dtype.kind in "iu":   # integer labels index the given class names
         if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
             raise ValueError(f"labels must be in 0..{len(names) - 1} for the {len(names)} class names {list(names)}, "
                              f"got {labels.min()}..{labels.max()}")
-        if len(names) < 2:
-            raise ValueError(f"a classifier needs at least 2 classes, got {list(names)}")
         return labels.astype(np.int32), names
     index = {name: i for i, name in enumerate(names)}
     unknown = sorted({str(v) for v in labels} - set(index))
     if unknown:
         raise ValueError(f"labels {unknown[:5]} are not among the class names {list(names)}")
-    if len(names) < 2:
-        raise ValueError(f"a classifier needs at least 2 classes, the labels hold {list(names)}")
     return np.array([index[str(v)] for v in labels], np.int32), names
 
 
@@ -333,8 +331,15 @@ def dataset_from_sequences(sequences, labels, *, test_sequences=None, test_label
     y, names = _encode_labels(labels, class_names)
     if len(y) != len(seqs):
         raise ValueError(f"{len(seqs)} sequences but {len(y)} labels")
+    given_test = [_sequence(i, s) for i, s in enumerate(test_sequences)] if test_sequences is not None else []
+    for part, group in (("", seqs), ("test ", given_test)):   # checked before any split, in your own order
+        odd = next((i for i, s in enumerate(group) if s.shape[1] != seqs[0].shape[1]), None)
+        if odd is not None:
+            widths = sorted({s.shape[1] for s in seqs + given_test})
+            raise ValueError(f"ragged features: sequences have {widths} features per step (all must have the same; "
+                             f"sequence 0 has {seqs[0].shape[1]}, {part}sequence {odd} has {group[odd].shape[1]})")
     if test_sequences is not None:
-        test = [_sequence(i, s) for i, s in enumerate(test_sequences)]
+        test = given_test
         y_test, _ = _encode_labels(test_labels, names)
         if len(y_test) != len(test):
             raise ValueError(f"{len(test)} test sequences but {len(y_test)} test labels")
@@ -347,24 +352,21 @@ def dataset_from_sequences(sequences, labels, *, test_sequences=None, test_label
         train_i, test_i = np.sort(train_i), np.sort(test_i)
         test, y_test = [seqs[i] for i in test_i], y[test_i]
         seqs, y = [seqs[i] for i in train_i], y[train_i]
-    widths = sorted({s.shape[1] for s in seqs + test})
-    if len(widths) > 1:
-        every = seqs + test
-        first = next(i for i, s in enumerate(every) if s.shape[1] != every[0].shape[1])
-        raise ValueError(f"ragged features: sequences have {widths} features per step (all must have the same; "
-                         f"sequence 0 has {every[0].shape[1]}, sequence {first} has {every[first].shape[1]})")
     longest = max(len(s) for s in seqs + test)
     parts = {}
     for split, group, labels_ in (("train", seqs, y), ("test", test, y_test)):
         X, lengths = pad_right(group, max_len or longest)
         parts[split] = SequenceSet(X, lengths, labels_)
-    raw_zero = sum(int((~np.any(p.X != 0, axis=2) & p.mask).sum()) for p in parts.values())
+    def real_zero_steps() -> int:
+        return sum(int((~np.any(p.X != 0, axis=2) & p.mask).sum()) for p in parts.values())
+
+    raw_zero = real_zero_steps()
     if scale:
         mean, std = fit_scaler(parts["train"])
         parts = {k: apply_scaler(v, mean, std) for k, v in parts.items()}
     if shift:
         parts = {k: replace(v, X=((v.X + shift) * v.mask[..., None]).astype(np.float32)) for k, v in parts.items()}
-    zero = sum(int((~np.any(p.X != 0, axis=2) & p.mask).sum()) for p in parts.values())
+    zero = real_zero_steps()
     if raw_zero or zero:
         warnings.warn(f"{raw_zero} real step(s) are all-zero in your data"
                       + (f"; {zero} still are after scaling and shift" if zero else "; scaling or shift moved them off zero")
