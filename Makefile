@@ -4,19 +4,20 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test test-oldest bench notebooks setup-cells times clean
+.PHONY: setup lab check test test-oldest colab-test bench notebooks setup-cells times site site-test wheelhouse wheelhouse-test clean
 
-setup: $(STAMP)
+# setup, lab and check are also plain Python commands, for machines without make: python tools/course.py setup|lab|check
+OFFLINE ?=
+COURSE  := $(PYTHON) tools/course.py
 
-$(STAMP): requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -c "from utils.peers import warm_up_minirocket as w; print(f'MiniRocket compiled and cached by numba in {w():.0f} s')"
-	touch $(STAMP)
+setup:                    ## create .venv and install requirements.txt (OFFLINE=1: from wheelhouse/, no index)
+	$(COURSE) setup $(if $(OFFLINE),--offline)
 
-lab: setup                ## create the environment and open the course in JupyterLab
-	$(VENV)/bin/jupyter lab --allow-root notebooks/   # --allow-root: workshop containers often run as root
+lab:                      ## create the environment and open the course in JupyterLab (OFFLINE=1 as above)
+	$(COURSE) lab $(if $(OFFLINE),--offline)
+
+check: setup              ## the set-up check a learner runs the day before: one line per item, green or red with the fix
+	$(PY) -m utils.check_setup
 
 test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
 	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile   # unit tests + notebooks (each on its own backend)
@@ -43,5 +44,33 @@ setup-cells: setup        ## write every notebook's Colab badge and setup cell f
 times:                    ## print the per-notebook full-run times recorded by `make notebooks`
 	@cat notebooks/run_times.json
 
+colab-test: setup         ## each notebook's setup cell run the way Colab runs it (a stub google.colab, a fresh folder)
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/colab
+
+SITE_VENV := .venv-site
+SITE_PY   := $(SITE_VENV)/bin/python
+SITE_STAMP := $(SITE_VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(SITE_STAMP): requirements-site.txt
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_PY) -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)       ## the course website from the notebooks' stored outputs, offline: site/_build/html/index.html
+	$(SITE_PY) tools/vendor_site_js.py
+	$(SITE_PY) -m sphinx -b html -q site site/_build/html
+	@echo "open site/_build/html/index.html"
+
+site-test: site           ## every page of the website in headless Chromium (installs Debian's chromium if missing)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	$(SITE_PY) tools/check_site.py
+
+wheelhouse: setup         ## every wheel the course needs, for Linux, macOS and Windows on Python 3.11 and 3.12 (several GB)
+	$(PY) tools/wheelhouse.py --platforms all
+
+wheelhouse-test: setup    ## a fresh environment installed from a wheelhouse with no package index (this machine's wheels)
+	$(PY) -m pytest -p no:cacheprovider tests/offline
+
 clean:
-	rm -rf $(VENV) $(OLDEST)
+	rm -rf $(VENV) $(OLDEST) $(SITE_VENV) site/_build site/_vendor site/_generated

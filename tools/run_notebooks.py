@@ -1,10 +1,13 @@
 """Execute notebooks top to bottom in full mode, in place, and record their run times.
 
-Usage: python tools/run_notebooks.py [NOTEBOOK ...]   (default: every notebooks/*.ipynb)
+Usage: python tools/run_notebooks.py [--fast] [NOTEBOOK ...]   (default: every notebooks/*.ipynb)
 
 Each notebook runs in a fresh kernel from notebooks/, with COURSE_FAST removed from the
 environment. Its metadata records the mode and the seconds taken; notebooks/run_times.json
 collects the times, and the header line "Run time" and the README course map row are refreshed.
+
+With ``--fast`` each notebook runs in fast mode (COURSE_FAST=1, what CI runs) only to be timed: nothing is
+written to the notebook, and notebooks/run_times_fast.json collects the times (the workshop schedules use them).
 """
 from __future__ import annotations
 
@@ -21,18 +24,27 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = NOTEBOOKS / "run_times.json"
+FAST_TIMES = NOTEBOOKS / "run_times_fast.json"
 README = ROOT / "README.md"
 RUN_TIME_LINE = re.compile(r"\*\*Run time:\*\*[^\n]*")
 MAP_TIME = re.compile(r"(?<=\| )(about \d+ min|\d+ s|not yet measured)(?= \|)")   # the CPU time column only
 
 
-def run(path: Path) -> float:
-    nb = nbformat.read(path, as_version=4)
-    os.environ.pop("COURSE_FAST", None)
+def execute(nb, fast: bool) -> float:
+    """Run ``nb`` in a fresh kernel from notebooks/, in full or fast mode; the seconds it took."""
+    if fast:
+        os.environ["COURSE_FAST"] = "1"
+    else:
+        os.environ.pop("COURSE_FAST", None)
     start = time.perf_counter()
     NotebookClient(nb, timeout=1800, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def run(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    seconds = execute(nb, fast=False)
     nb.metadata["course"] = {"mode": "full", "seconds": round(seconds, 1), "cpu_cores": os.cpu_count()}
     minutes = max(1, round(seconds / 60))
     for cell in nb.cells:
@@ -54,16 +66,23 @@ def update_readme(name: str, seconds: float) -> None:
     README.write_text("".join(lines))
 
 
-def main(paths: list[Path]) -> None:
-    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+def main(paths: list[Path], fast: bool = False) -> None:
+    record = FAST_TIMES if fast else TIMES
+    times = json.loads(record.read_text()) if record.exists() else {}
     for path in paths:
-        seconds = run(path)
+        if fast:   # timed only: the stored outputs always come from full runs
+            seconds = execute(nbformat.read(path, as_version=4), fast=True)
+        else:
+            seconds = run(path)
+            update_readme(path.name, seconds)
         times[path.name] = round(seconds, 1)
-        TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
-        update_readme(path.name, seconds)
-        print(f"{path.name}: {seconds:.0f} s", flush=True)
+        record.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+        print(f"{path.name}: {seconds:.0f} s" + (" (fast mode)" if fast else ""), flush=True)
 
 
 if __name__ == "__main__":
-    args = [Path(a).resolve() for a in sys.argv[1:]] or sorted(NOTEBOOKS.glob("*.ipynb"))
-    main(args)
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    if flags - {"--fast"}:
+        sys.exit(f"unknown option(s): {sorted(flags - {'--fast'})}; usage: run_notebooks.py [--fast] [NOTEBOOK ...]")
+    args = [Path(a).resolve() for a in sys.argv[1:] if not a.startswith("--")]
+    main(args or sorted(NOTEBOOKS.glob("*.ipynb")), fast="--fast" in flags)

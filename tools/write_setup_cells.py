@@ -3,7 +3,9 @@
 Usage: python tools/write_setup_cells.py [--check]     (make setup-cells)
 
 A Colab setup cell runs before the course is cloned, so it cannot import the address from ``utils``; this tool
-writes the address into each cell and badge instead. A fork sets ``COURSE_REPO_URL`` and runs it once. The
+writes the address into each cell and badge instead. A fork sets ``COURSE_REPO_URL`` and runs it once. The cell
+clones from ``$COURSE_CLONE_FROM`` when it is set: the Colab set-up test (tests/colab) points it at this checkout,
+its only change from Colab. The
 setup cell's last lines (the lesson's own ``setup_notebook(...)`` call) are kept. With ``--check`` nothing is
 written, and the exit status is 1 when a notebook differs from what the tool would write.
 """
@@ -23,21 +25,23 @@ from utils.runtime import colab_url, repo_url  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
 SETUP_MARKER = "from utils.runtime import setup_notebook"
-#: What the Colab setup cell installs, with the ranges of requirements.txt: Colab keeps its own TensorFlow and
-#: JAX, but its Keras may be older than the course admits, and it lacks the two keras-self-attention packages
-#: and aeon (MiniRocket, lesson 06). The cell pins Colab's own numpy and pandas, so pip keeps them (or fails).
-COLAB_INSTALLS = ("keras", "keras-self-attention", "keras-multi-head", "aeon")
+#: What the Colab setup cell installs, with the pins of requirements.txt: only what Colab lacks, the two
+#: keras-self-attention packages and aeon (MiniRocket, lesson 06). Colab keeps its own TensorFlow and JAX (no
+#: package installed here needs them), and the cell pins Colab's own numpy, pandas and Keras in the same pip call,
+#: so pip keeps them or fails visibly. tests/colab checks both.
+COLAB_INSTALLS = ("keras-self-attention", "keras-multi-head", "aeon")
+COLAB_KEEPS = ("numpy", "pandas", "keras")
 SETUP_TEMPLATE = '''# Setup: works in JupyterLab (run from notebooks/) and on Colab (clones the course first).
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 
-REPO_URL = "{url}"   # written by tools/write_setup_cells.py
+REPO_URL = os.environ.get("COURSE_CLONE_FROM", "{url}")   # written by tools/write_setup_cells.py
 REPO_DIR = Path(REPO_URL.rsplit("/", 1)[-1])
 if "google.colab" in sys.modules and not REPO_DIR.exists():
     subprocess.run(["git", "clone", "-q", REPO_URL], check=True)
-    import numpy, pandas   # Colab's own versions stay: pip must not change them
+    from importlib.metadata import version   # Colab's own {kept} stay: pip must not change them
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", {colab_packages},
-                    f"numpy=={{numpy.__version__}}", f"pandas=={{pandas.__version__}}"], check=True)
+                    *(f"{{name}}=={{version(name)}}" for name in {kept_tuple})], check=True)
 ROOT = next(p for p in (Path.cwd(), Path.cwd().parent, REPO_DIR.resolve()) if (p / "utils").is_dir())
 sys.path.insert(0, str(ROOT))
 
@@ -73,7 +77,8 @@ def expected(path: Path) -> tuple[str, str]:
         raise ValueError(f"{path.name}: the second cell is not the setup cell (no {SETUP_MARKER!r})")
     lesson_part = setup[setup.index(SETUP_MARKER):]
     return (BADGE.sub(lambda _: badge(path), header),
-            SETUP_TEMPLATE.format(url=repo_url(), colab_packages=colab_packages()) + lesson_part)
+            SETUP_TEMPLATE.format(url=repo_url(), colab_packages=colab_packages(),
+                                 kept=", ".join(COLAB_KEEPS), kept_tuple=repr(COLAB_KEEPS)) + lesson_part)
 
 
 def main(check: bool) -> int:

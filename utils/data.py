@@ -1,13 +1,12 @@
 """Data: validated padded sequences, JapaneseVowels from data/, and a synthetic motif task."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from .checksums import DATA_DIR, sha256, verified_path  # noqa: F401  (re-exported: utils.data.verified_path)
 JV_FILE = "japanese_vowels.npz"
 
 
@@ -141,32 +140,6 @@ def check_choice(name: str, value, choices) -> None:
     """A ValueError naming ``name`` unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _expected_checksum(data_dir: Path, filename: str) -> str:
-    for line in (data_dir / "SHA256SUMS").read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        if name.strip() == filename:
-            return digest
-    raise ValueError(f"{filename} is not listed in {data_dir / 'SHA256SUMS'}")
-
-
-def verified_path(data_dir: Path | str, filename: str, restore: str = "`git checkout data/`") -> Path:
-    """The path of ``data_dir/filename`` after checking it against ``data_dir/SHA256SUMS``; a ValueError that
-    says how to ``restore`` it when it is missing or its checksum differs."""
-    path = Path(data_dir) / filename
-    if not path.exists():
-        raise ValueError(f"{path} is missing; restore it with {restore}")
-    expected, actual = _expected_checksum(Path(data_dir), filename), sha256(path)
-    if actual != expected:
-        raise ValueError(f"{path} is corrupted: SHA-256 {actual[:12]}... expected {expected[:12]}...; "
-                         f"restore it with {restore}")
-    return path
 
 
 def fit_scaler(train: SequenceSet) -> tuple[np.ndarray, np.ndarray]:

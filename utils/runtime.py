@@ -1,4 +1,7 @@
-"""Runtime: the Keras backend, fast mode, seeding and the environment report."""
+"""Runtime: the Keras backend, fast mode, seeding and the environment report.
+
+It imports only the standard library at import time, so the set-up check and the website build can use it
+before (or without) the course's packages."""
 from __future__ import annotations
 
 import atexit
@@ -10,8 +13,6 @@ import shutil
 import sys
 import threading
 from pathlib import Path
-
-import numpy as np
 
 #: The course's public repository: the one source of the address in badges and Colab setup cells, which
 #: ``tools/write_setup_cells.py`` writes. A fork sets ``COURSE_REPO_URL`` and re-runs that tool.
@@ -33,6 +34,12 @@ def gpu_driver_present() -> bool:
     return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
 
 
+def auto_backend() -> str:
+    """The backend ``choose_backend("auto")`` picks: ``$COURSE_BACKEND`` if set, else TensorFlow where an NVIDIA
+    driver is present and JAX otherwise."""
+    return os.environ.get(BACKEND_ENV, "").strip().lower() or ("tensorflow" if gpu_driver_present() else "jax")
+
+
 def choose_backend(backend: str = "auto") -> str:
     """Set the Keras backend for this process; call it before Keras is imported. Returns the backend.
 
@@ -43,8 +50,7 @@ def choose_backend(backend: str = "auto") -> str:
     backend (lesson 04 needs TensorFlow) keeps it.
     """
     if backend == "auto":
-        backend = os.environ.get(BACKEND_ENV, "").strip().lower() or (
-            "tensorflow" if gpu_driver_present() else "jax")
+        backend = auto_backend()
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'auto' or one of {BACKENDS} (also in ${BACKEND_ENV}), got {backend!r}")
     if "keras" in sys.modules:  # Keras fixes its backend at import time
@@ -87,9 +93,11 @@ def set_seed(seed: int) -> None:
     A CPU needs no switch on either backend: a test trains the same seed in two fresh processes on each
     backend and compares the predictions bit for bit (see :data:`TF_OP_DETERMINISM`).
     """
+    import keras
+    import numpy as np
+
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    import keras
 
     os.environ["PYTHONHASHSEED"] = str(int(seed))
     random.seed(int(seed))
@@ -248,3 +256,24 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")
     print_device_report()
+    warn_if_keras_too_old()
+
+
+#: The oldest Keras the course admits (requirements.txt): 3.10 and 3.11 raise in keras.layers.Attention on masked
+#: inputs, which lessons 02 and 03 and the builder's mixer="attention" use.
+MIN_KERAS = (3, 12)
+
+
+def warn_if_keras_too_old() -> None:
+    """A visible warning, with the fix, when Keras is older than :data:`MIN_KERAS` (an old Colab image: its
+    setup cell keeps Colab's own Keras rather than change it)."""
+    import warnings
+
+    import keras
+
+    found = tuple(int(part) for part in re.findall(r"\d+", keras.__version__)[:2])
+    if found < MIN_KERAS:
+        wanted = ".".join(map(str, MIN_KERAS))
+        warnings.warn(f"Keras {keras.__version__} is older than the course's {wanted}: keras.layers.Attention "
+                      f"raises on masked inputs before {wanted} (lessons 02 and 03). Upgrade it with "
+                      f"`pip install \"keras>={wanted},<4\"` and restart the runtime.", stacklevel=2)

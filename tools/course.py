@@ -1,0 +1,76 @@
+"""The course's learner commands as plain Python, for machines without ``make`` (Windows): the Makefile's
+``setup``, ``lab`` and ``check`` targets call this same script.
+
+    python tools/course.py setup [--offline]   # create .venv and install requirements.txt into it
+    python tools/course.py lab [--offline]     # set up, then open the course in JupyterLab
+    python tools/course.py check               # set up, then run the set-up check (python -m utils.check_setup)
+
+``--offline`` installs from ``wheelhouse/`` (made beforehand by ``make wheelhouse`` or
+``python tools/wheelhouse.py``) with no package index. Run it with Python 3.11 or 3.12 (on Windows, ``py -3.11
+tools\\course.py setup``). Set-up is skipped when ``.venv`` is already installed from the current requirements.txt.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / os.environ.get("VENV", ".venv")
+REQUIREMENTS = ROOT / "requirements.txt"
+WHEELHOUSE = ROOT / "wheelhouse"
+STAMP = VENV / ".installed"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(*command) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], check=True, cwd=ROOT)
+
+
+def setup(offline: bool) -> None:
+    if STAMP.exists() and STAMP.stat().st_mtime >= REQUIREMENTS.stat().st_mtime:
+        return
+    if sys.version_info[:2] not in ((3, 11), (3, 12)):
+        raise SystemExit(f"the course needs Python 3.11 or 3.12; this is {sys.version.split()[0]}. "
+                         "Run this script with one of them (e.g. `python3.11 tools/course.py setup`).")
+    if not venv_python().exists():
+        print(f"creating {VENV.name} with Python {sys.version.split()[0]}", flush=True)
+        venv.create(VENV, with_pip=True)
+    pip = [venv_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if offline:
+        if not any(WHEELHOUSE.glob("*.whl")):
+            raise SystemExit(f"{WHEELHOUSE} holds no wheels: make it first, on a machine with network, with "
+                             "`make wheelhouse` (or `python tools/wheelhouse.py`)")
+        run(*pip, "--no-index", "--find-links", WHEELHOUSE, "-r", REQUIREMENTS)
+    else:
+        run(*pip, "--upgrade", "pip")
+        run(*pip, "-r", REQUIREMENTS)
+    # numba compiles MiniRocket (lesson 06) once and caches it, so the lesson does not wait for it
+    run(venv_python(), "-c", "from utils.peers import warm_up_minirocket as w; "
+                             "print(f'MiniRocket compiled and cached by numba in {w():.0f} s')")
+    STAMP.touch()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python tools/course.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("setup", "lab", "check"))
+    parser.add_argument("--offline", action="store_true", help="install from wheelhouse/ with no package index")
+    args = parser.parse_args(argv)
+    setup(args.offline)
+    if args.command == "lab":   # --allow-root: workshop containers often run as root
+        os.chdir(ROOT)
+        return subprocess.call([str(venv_python()), "-m", "jupyter", "lab", "--allow-root", "notebooks"])
+    if args.command == "check":
+        return subprocess.call([str(venv_python()), "-m", "utils.check_setup"], cwd=ROOT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
