@@ -1,10 +1,22 @@
-"""The landing page's lesson table, written at build time from the notebooks and their measured run times."""
+"""The landing page's lesson table, written at build time: each lesson's title (its notebook), what it teaches
+(the README's course map, the one place that summarises the lessons) and its measured run times."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def course_map() -> dict[str, str]:
+    """``{notebook file name: what it teaches}`` from the README's course map."""
+    teaches = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| [") and "(notebooks/" in cells[0]:
+            teaches[cells[0].split("(notebooks/", 1)[1].rstrip(")")] = cells[1]
+    return teaches
 
 
 def lessons() -> list[dict]:
@@ -12,22 +24,23 @@ def lessons() -> list[dict]:
     full = json.loads((NOTEBOOKS / "run_times.json").read_text())
     fast_file = NOTEBOOKS / "run_times_fast.json"
     fast = json.loads(fast_file.read_text()) if fast_file.exists() else {}
+    teaches = course_map()
     rows = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         header = "".join(json.loads(path.read_text())["cells"][0]["source"])
         title = header.splitlines()[0].lstrip("# ").strip()
-        learn = next((p for p in header.split("\n\n") if p.startswith("**What you will learn.**")), "")
-        summary = learn.removeprefix("**What you will learn.**").strip().replace("\n", " ").split(". ")[0]
-        rows.append({"notebook": path.name, "title": title, "summary": summary.rstrip(".") + ".",
+        rows.append({"notebook": path.name, "title": title, "summary": teaches.get(path.name, ""),
                      "full": full.get(path.name), "fast": fast.get(path.name)})
     return rows
 
 
 def write_lesson_table(target: Path) -> None:
     def seconds(value):
-        return "not measured" if value is None else f"{value / 60:.1f} min"
+        if value is None:
+            return "not measured"
+        return f"{value:.0f} s" if value < 90 else f"{value / 60:.0f} min"
 
-    lines = ["| Lesson | What you will learn | Full run | Fast mode |", "| --- | --- | --- | --- |"]
+    lines = ["| Lesson | What it teaches | Full run | Fast mode |", "| --- | --- | --- | --- |"]
     for row in lessons():
         page = "notebooks/" + row["notebook"].removesuffix(".ipynb")
         lines.append(f"| [{row['title']}](/{page}) | {row['summary']} | {seconds(row['full'])} "

@@ -49,7 +49,7 @@ def test_header_has_goals_run_time_badge_and_setup(path):
     assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "run tools/write_setup_cells.py"
     for part in ("**What you will learn.**", "**Run time:** about", "**Learner questions answered here:**"):
         assert part in header.source
-    assert setup.cell_type == "code" and f'REPO_URL = "{repo_url()}"' in setup.source
+    assert setup.cell_type == "code" and f'"COURSE_CLONE_FROM", "{repo_url()}")' in setup.source
     assert "setup_notebook(" in setup.source and "google.colab" in setup.source
 
 
@@ -113,7 +113,7 @@ def test_setup_cells_and_badges_are_written_by_the_tool(monkeypatch):
     monkeypatch.setenv("COURSE_REPO_URL", "https://github.com/someone/a-fork")
     header, setup = tool.expected(NOTEBOOKS[0])
     assert "colab.research.google.com/github/someone/a-fork/blob/main/notebooks/" in header
-    assert 'REPO_URL = "https://github.com/someone/a-fork"' in setup
+    assert '"COURSE_CLONE_FROM", "https://github.com/someone/a-fork")' in setup
     monkeypatch.setenv("COURSE_REPO_URL", "not a url")
     with pytest.raises(ValueError, match="must look like https://github.com/"):
         tool.expected(NOTEBOOKS[0])

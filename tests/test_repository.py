@@ -15,10 +15,55 @@ def test_readme_names_exactly_the_two_make_targets_and_ci_uses_the_test_one():
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make lab", "make test"]
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^lab: setup", makefile, re.M) and re.search(r"^test: setup", makefile, re.M)
+    assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test: setup", makefile, re.M)
     assert "COURSE_FAST=1" in makefile.split("\ntest:")[1].split("\n\n")[0]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", ci, re.M)
+    steps = re.findall(r"^make [\w-]+$", ci, re.M)
+    assert steps[0] == "make test" and "make site-test" in steps, steps
+
+
+def _readme_section(title: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
+    assert found, f"the README has no section '## {title}'"
+    return found.group(1)
+
+
+def _makefile_targets() -> set[str]:
+    return set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M))
+
+
+def test_readme_sections_for_the_site_the_workshop_and_the_setup_check_name_real_targets():
+    """Each section's commands exist: make targets in the Makefile, python scripts and modules in the tree."""
+    targets = _makefile_targets()
+    for title in ("The course website", "Workshops", "Check your set-up"):
+        section = _readme_section(title)
+        for target in re.findall(r"^make ([\w-]+)", section, re.M):
+            assert target in targets, f"README '{title}' runs make {target}, which the Makefile lacks"
+        for script in re.findall(r"python (tools/[\w/]+\.py)", section):
+            assert (ROOT / script).is_file(), script
+        for module in re.findall(r"python -m (utils\.\w+)", section):
+            assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), module
+
+
+def test_learner_targets_also_run_without_make():
+    """Windows learners have no make: setup, lab and check are python commands, and the README shows both."""
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("setup", "lab"):
+        recipe = makefile.split(f"\n{target}:")[1].split("\n\n")[0]
+        assert f"tools/course.py {target}" in recipe.replace("$(COURSE)", "tools/course.py"), target
+    readme = (ROOT / "README.md").read_text()
+    for command in ("python tools/course.py setup", "python tools/course.py lab", "python tools/course.py check",
+                    "python -m utils.check_setup", "make lab OFFLINE=1"):
+        assert command in readme, command
+
+
+def test_site_requirements_are_pinned_and_kept_apart():
+    pins = [line.split("#")[0].strip() for line in (ROOT / "requirements-site.txt").read_text().splitlines()]
+    pins = [pin for pin in pins if pin]
+    assert pins and all(re.fullmatch(r"[\w.-]+==[\w.]+", pin) for pin in pins), pins
+    course = (ROOT / "requirements.txt").read_text().lower()
+    assert not any(pin.split("==")[0].lower() in course for pin in pins if pin.split("==")[0] != "docutils")
 
 
 def test_readme_course_map_lists_every_notebook_with_its_badge():

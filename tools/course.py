@@ -6,7 +6,8 @@
     python tools/course.py check               # set up, then run the set-up check (python -m utils.check_setup)
 
 ``--offline`` installs from ``wheelhouse/`` (made beforehand by ``make wheelhouse`` or
-``python tools/wheelhouse.py``) with no package index. Run it with Python 3.11 or 3.12 (on Windows, ``py -3.11
+``python tools/wheelhouse.py``) with no package index. The environment variables ``VENV`` and ``WHEELHOUSE``
+name other folders (the offline-install test uses them). Run it with Python 3.11 or 3.12 (on Windows, ``py -3.11
 tools\\course.py setup``). Set-up is skipped when ``.venv`` is already installed from the current requirements.txt.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / os.environ.get("VENV", ".venv")
 REQUIREMENTS = ROOT / "requirements.txt"
-WHEELHOUSE = ROOT / "wheelhouse"
+WHEELHOUSE = ROOT / os.environ.get("WHEELHOUSE", "wheelhouse")
 STAMP = VENV / ".installed"
 
 

@@ -66,10 +66,7 @@ def check_python() -> list[Result]:
 
 def requirements(path: Path) -> list:
     """The requirements of ``path`` as ``packaging`` Requirement objects (comments and blank lines skipped)."""
-    try:
-        from packaging.requirements import Requirement
-    except ImportError:   # pip always carries a copy
-        from pip._vendor.packaging.requirements import Requirement
+    from packaging.requirements import Requirement
     lines = (line.split("#", 1)[0].strip() for line in Path(path).read_text().splitlines())
     return [Requirement(line) for line in lines if line]
 

@@ -75,6 +75,11 @@ def colab_python(tmp_path_factory) -> Path:
     stub = home / "stubs" / "google" / "colab"
     stub.mkdir(parents=True)
     (stub / "__init__.py").write_text('"""A stand-in for Colab\'s google.colab module."""\n')
+    # JAX imports google.colab.output when google.colab is importable (its debugger's Colab front end)
+    (stub / "output.py").write_text('"""A stand-in for google.colab.output: its calls do nothing here."""\n'
+                                    "def enable_custom_widget_manager(): pass\n"
+                                    "def eval_js(script, ignore_result=False): return None\n"
+                                    "def register_callback(name, callback): pass\n")
     return python
 
 
