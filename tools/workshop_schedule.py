@@ -58,7 +58,7 @@ def table(plan, full: dict, fast: dict, names: dict) -> tuple[str, int]:
         rows.append(f"| {clock(now)}–{clock(now + minutes)} | {label} | {run} | {teach} |")
         now += minutes
 
-    add("Welcome; everyone runs `python -m utils.check_setup`", "", f"{WELCOME} min", WELCOME)
+    add("Welcome; everyone runs `make check` (or `python tools/course.py check`)", "", f"{WELCOME} min", WELCOME)
     for step in plan:
         if isinstance(step, str):
             label, minutes = PAUSES[step]
