@@ -260,7 +260,7 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
 
 
 #: The oldest Keras the course admits (requirements.txt): 3.10 and 3.11 raise in keras.layers.Attention on masked
-#: inputs, which lessons 02 and 03 and the builder's mixer="attention" use.
+#: inputs, which lesson 02 and the builder's mixer="attention" use.
 MIN_KERAS = (3, 12)
 
 
@@ -275,5 +275,5 @@ def warn_if_keras_too_old() -> None:
     if found < MIN_KERAS:
         wanted = ".".join(map(str, MIN_KERAS))
         warnings.warn(f"Keras {keras.__version__} is older than the course's {wanted}: keras.layers.Attention "
-                      f"raises on masked inputs before {wanted} (lessons 02 and 03). Upgrade it with "
-                      f"`pip install \"keras>={wanted},<4\"` and restart the runtime.", stacklevel=2)
+                      f"raises on masked inputs before {wanted} (lesson 02, and models with mixer='attention'). "
+                      f"Upgrade it with `pip install \"keras>={wanted},<4\"` and restart the runtime.", stacklevel=2)
