@@ -70,6 +70,8 @@ def test_lesson06_motif_models_are_the_closing_models():
         assert MODELS[f"06 motif: {name}"].spec == MODELS[name].spec
 
 
+# once: both builders run on the same backend and are compared weight for weight; which backend does not matter
+@pytest.mark.once
 @pytest.mark.parametrize("name", sorted(n for n in LEGACY if not n.startswith("06 motif:")))
 def test_new_builder_reproduces_the_old_one(task, name):
     """Same seed, same weights count, same outputs on fixed input: the old and the new model are one model."""

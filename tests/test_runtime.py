@@ -78,8 +78,13 @@ print(keras.backend.backend(), hashlib.sha256(probabilities.tobytes()).hexdigest
 def test_the_same_seed_gives_bit_identical_predictions_in_two_fresh_processes():
     """Determinism on this process's backend, proven the way a learner meets it: two new Python processes."""
     env = {**os.environ, "KERAS_BACKEND": BACKEND, "COURSE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    outputs = [subprocess.run([sys.executable, "-c", TRAIN_ONE_SEED.format(root=str(ROOT))], env=env, check=True,
-                              capture_output=True, text=True).stdout.split()[-2:] for _ in range(2)]
+    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_ONE_SEED.format(root=str(ROOT))], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = []
+    for run in runs:   # the two processes run side by side: neither sees the other
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err[-3000:]
+        outputs.append(out.split()[-2:])
     assert outputs[0][0] == BACKEND
     assert outputs[0] == outputs[1], "two fresh processes trained the same seed to different predictions"
 
