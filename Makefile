@@ -64,6 +64,7 @@ site: $(SITE_STAMP)       ## the course website from the notebooks' stored outpu
 
 site-test: site           ## every page of the website in headless Chromium (installs Debian's chromium if missing)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	$(SITE_PY) tools/check_site.py --self-test   # the checker catches one planted fault of each kind
 	$(SITE_PY) tools/check_site.py
 
 wheelhouse: setup         ## every wheel the course needs, for Linux, macOS and Windows on Python 3.11 and 3.12 (several GB)

@@ -1,6 +1,7 @@
 """Check the built course website in a real browser: headless Chromium, driven by Playwright.
 
 Usage: python tools/check_site.py [BUILD_DIR]      (make site-test; default site/_build/html)
+       python tools/check_site.py --self-test     (plants one fault of each kind in a tiny site; all must be caught)
 
 It serves BUILD_DIR on localhost, refuses every request that leaves localhost (the pages must render offline),
 and visits every page. It fails, listing each problem, on:
@@ -103,7 +104,7 @@ def settle(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def check(build: Path) -> list[str]:
+def check(build: Path, search_timeout: int = 20_000) -> list[str]:
     problems: list[str] = []
     pages = sorted(p.relative_to(build).as_posix() for p in build.rglob("*.html")
                    if not p.relative_to(build).parts[0].startswith("_"))
@@ -157,7 +158,10 @@ def check(build: Path) -> list[str]:
                     page.screenshot(path=str(shots / "lesson.png"))
             current[0] = "search.html"
             page.goto(base + "search.html?q=attention", wait_until="load")
-            page.wait_for_selector("#search-results ul li, ul.search li", timeout=20_000)
+            try:
+                page.wait_for_selector("#search-results ul li, ul.search li", timeout=search_timeout)
+            except Exception:   # Playwright's TimeoutError: no result appeared
+                pass
             if not page.locator("ul.search li").count():
                 problems.append("search.html: a search for 'attention' found nothing")
             browser.close()
@@ -189,7 +193,40 @@ def lesson_problems(name: str, state: dict) -> list[str]:
     return problems
 
 
+#: A tiny site with one planted fault of each kind, and the words the report must use for each
+PLANTED = {
+    "index.html": '<html><body><a href="missing.html">x</a><a href="notebooks/00_x.html#nowhere">y</a>'
+                  '<img src="gone.png"><script>console.error("planted")</script>'
+                  '<script src="https://cdn.example.org/lib.js"></script></body></html>',
+    "notebooks/00_x.html": '<html><body><a href="https://colab.research.google.com/github/a/b/blob/main/x.ipynb">'
+                           'colab</a><p>no figure</p></body></html>',
+}
+CAUGHT = ("link to missing missing.html", "link to missing anchor notebooks/00_x.html#nowhere",
+          "image did not load", "console error: planted", "tried to load https://cdn.example.org/lib.js",
+          "00_x.html: no figure shown", "does not name", "no download link", "no solutions toggle",
+          "search for 'attention' found nothing")
+
+
+def self_test() -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build = Path(tmp) / "html"
+        for name, text in PLANTED.items():
+            (build / name).parent.mkdir(parents=True, exist_ok=True)
+            (build / name).write_text(text)
+        (build / "search.html").write_text('<html><body><ul class="search"></ul></body></html>')
+        problems = check(build, search_timeout=2_000)
+    missed = [fault for fault in CAUGHT if not any(fault in problem for problem in problems)]
+    for fault in missed:
+        print("MISSED", fault)
+    print(f"self-test: {len(CAUGHT) - len(missed)} of {len(CAUGHT)} planted faults caught")
+    return 1 if missed else 0
+
+
 def main() -> int:
+    if "--self-test" in sys.argv[1:]:
+        return self_test()
     build = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "site" / "_build" / "html").resolve()
     if not (build / "index.html").is_file():
         raise SystemExit(f"{build} has no index.html: run `make site` first")
