@@ -28,6 +28,9 @@ VENV = ROOT / os.environ.get("VENV", ".venv")
 REQUIREMENTS = ROOT / "requirements.txt"
 WHEELHOUSE = ROOT / os.environ.get("WHEELHOUSE", "wheelhouse")
 STAMP = VENV / ".installed"
+sys.path.insert(0, str(ROOT))
+
+from utils.check_setup import PYTHONS  # noqa: E402  (standard library only at import: runs before .venv exists)
 
 
 def venv_python() -> Path:
@@ -42,8 +45,9 @@ def run(*command) -> None:
 def setup(offline: bool) -> None:
     if STAMP.exists() and STAMP.stat().st_mtime >= REQUIREMENTS.stat().st_mtime:
         return
-    if sys.version_info[:2] not in ((3, 11), (3, 12)):
-        raise SystemExit(f"the course needs Python 3.11 or 3.12; this is {sys.version.split()[0]}. "
+    if sys.version_info[:2] not in PYTHONS:
+        wanted = " or ".join(f"{major}.{minor}" for major, minor in PYTHONS)
+        raise SystemExit(f"the course needs Python {wanted}; this is {sys.version.split()[0]}. "
                          "Run this script with one of them (e.g. `python3.11 tools/course.py setup`).")
     if not venv_python().exists():
         print(f"creating {VENV.name} with Python {sys.version.split()[0]}", flush=True)

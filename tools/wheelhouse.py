@@ -20,12 +20,14 @@ tool builds them once into universal ``py3-none-any`` wheels, which every platfo
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from utils.check_setup import requirements  # noqa: E402  (requirements.txt, parsed by packaging)
 REQUIREMENTS = ROOT / "requirements.txt"
 PYTHONS = ("3.11", "3.12")
 SOURCE_ONLY = ("keras-self-attention", "keras-multi-head")   # no wheels on PyPI: built here, pure Python
@@ -47,12 +49,7 @@ def pip(*args: str) -> subprocess.CompletedProcess:
 
 
 def source_only_pins() -> list[str]:
-    pins = []
-    for line in REQUIREMENTS.read_text().splitlines():
-        spec = line.split("#", 1)[0].strip()
-        if re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() in SOURCE_ONLY:
-            pins.append(spec)
-    return pins
+    return [str(requirement) for requirement in requirements(REQUIREMENTS) if requirement.name in SOURCE_ONLY]
 
 
 def build_source_only(dest: Path) -> None:

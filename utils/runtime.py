@@ -93,11 +93,11 @@ def set_seed(seed: int) -> None:
     A CPU needs no switch on either backend: a test trains the same seed in two fresh processes on each
     backend and compares the predictions bit for bit (see :data:`TF_OP_DETERMINISM`).
     """
-    import keras
     import numpy as np
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras
 
     os.environ["PYTHONHASHSEED"] = str(int(seed))
     random.seed(int(seed))
