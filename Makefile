@@ -34,6 +34,7 @@ test-oldest:              ## the unit tests on both backends with the lowest Ten
 
 bench: setup              ## training speed of every route side by side (about 15 min; writes benchmarks/)
 	$(PY) tools/bench_training.py
+	$(PY) tools/bench_attention_fit.py   # the clinic's attention_fit: ten seeds of lesson 07's Q000 pair
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
 	$(PY) tools/run_notebooks.py

@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 #: An interval as the course prints it: "[0.958, 0.975]". Differences print both ends with a sign
 #: ("[+0.003, +0.019]", "[-0.086, -0.012]"); anything else is an accuracy and must lie in [0, 1].
 INTERVAL = re.compile(r"\[([-+]?\d+\.\d+), ([-+]?\d+\.\d+)\]")

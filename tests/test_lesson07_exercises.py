@@ -49,3 +49,23 @@ def test_the_learner_model_has_exactly_one_fault(data):
     assert {f.check for f in diagnose(learner_model(data), data).warnings if f.area == "model"} == {"padding leak",
                                                                                              "padding attention"}
     assert isinstance(learner_model(data).get_layer("attention"), AttentionPooling)
+
+
+def test_exercise_7_3_reads_the_ceiling_verdicts(solutions, capsys):
+    from types import SimpleNamespace
+
+    from utils.exercises.lesson07 import check_room
+
+    def answers(*verdicts):
+        return SimpleNamespace(ceiling=[SimpleNamespace(a="MiniRocket", b=name, verdict=v)
+                                        for name, v in zip(("last state", "attention pooling"), verdicts)])
+
+    room = answers("A better", "no difference detected")
+    assert check_room(solutions.room_in(room), room) is True
+    assert check_room("both", room) is False and check_room(None, room) is False
+    assert check_room("attention pooling", room) is False and check_room("a lot", room) is False
+    assert check_room("neither", answers("B better", "no difference detected")) is True
+    assert check_room("both", answers("A better", "A better")) is True
+    assert capsys.readouterr().out.count("✓") == 3
+    with pytest.raises(ValueError, match="two ceiling verdicts"):
+        check_room("both", SimpleNamespace(ceiling=[]))

@@ -14,13 +14,24 @@ pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, no
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
+LESSON = re.compile(r"^(\d\d)([a-z]?)_")   # "07a_clinic_....ipynb": lesson 07, part a (a lesson too long for one run)
+
+
+def lesson_id(path: Path) -> str:
+    """The lesson's number and part as its file name starts: "01", or "07a" for part a of lesson 07."""
+    return "".join(LESSON.match(path.name).groups())
 FULL_RUN_LIMIT_SECONDS = 240
 COMPARING = {"01", "03", "04", "05", "06", "07", "08"}  # lessons whose comparisons name a winner
 MIN_SEEDS = 10
 
 
 def test_notebooks_are_numbered_in_course_order():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(len(NOTEBOOKS))]
+    assert all(LESSON.match(p.name) for p in NOTEBOOKS), IDS
+    numbers = sorted({p.name[:2] for p in NOTEBOOKS})
+    assert numbers == [f"{i:02d}" for i in range(len(numbers))]
+    for number in numbers:   # a lesson is one notebook, or parts a, b, ... in order
+        parts = [LESSON.match(p.name).group(2) for p in NOTEBOOKS if p.name[:2] == number]
+        assert parts == [""] or parts == [chr(ord("a") + i) for i in range(len(parts))], (number, parts)
     assert len(NOTEBOOKS) >= 2
 
 
@@ -45,7 +56,7 @@ def test_full_run_fits_the_time_budget(path):
 def test_header_has_goals_run_time_badge_and_setup(path):
     nb = nbformat.read(path, as_version=4)
     header, setup = nb.cells[0], nb.cells[1]
-    assert header.cell_type == "markdown" and re.match(rf"# {path.name[:2]} · \S", header.source)
+    assert header.cell_type == "markdown" and re.match(rf"# {lesson_id(path)} · \S", header.source)
     assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "run tools/write_setup_cells.py"
     for part in ("**What you will learn.**", "**Run time:** about", "**Learner questions answered here:**"):
         assert part in header.source

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.backend_free
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "workshop" / "GUIDE.md"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def test_schedules_are_written_from_the_run_times():
@@ -47,7 +47,7 @@ def test_slow_cells_quote_the_stored_timings():
     section = GUIDE.read_text().split("## Slow cells")[1].split("\n## ")[0]
     quoted = 0
     for block in re.split(r"^### ", section, flags=re.M)[1:]:
-        path = next(p for p in NOTEBOOKS if block.startswith(p.name[:2]))
+        path = next(p for p in NOTEBOOKS if block.startswith(p.name.split("_")[0] + " "))   # "07a · ..." -> 07a_...
         stored = cell_seconds(path)
         for value in re.findall(r"\*\*(\d+(?:\.\d)?) s\*\*", block):
             assert any(abs(float(value) - s) <= 0.05 for s in stored), f"{path.name}: {value} s is not a stored time"

@@ -22,26 +22,28 @@ NOTEBOOKS = ROOT / "notebooks"
 MARKERS = re.compile(r"(<!-- schedule:start -->\n).*?(<!-- schedule:end -->)", re.S)
 
 #: Minutes of explaining, discussion and exercises per lesson, beyond running it (an estimate, not a measurement)
-TEACHING = {"00": 20, "01": 45, "02": 40, "03": 40, "04": 40, "05": 35, "06": 35, "07": 45, "08": 35}
+TEACHING = {"00": 20, "01": 45, "02": 40, "03": 40, "04": 40, "05": 35, "06": 35, "07a": 30, "07b": 25,
+            "08": 35}
 #: The half day keeps the path from a baseline to the verdict and the clinic, with shorter discussions; its
 #: longer runs are in fast mode (learners read the stored full-run verdicts together).
 HALF_DAY = (("00", 10, "full"), ("01", 30, "fast"), ("02", 25, "full"), "break", ("03", 30, "fast"),
-            ("06", 25, "fast"), ("07", 30, "fast"))
+            ("06", 25, "fast"), ("07a", 15, "fast"), ("07b", 15, "fast"))
 FULL_DAY = (("00", TEACHING["00"], "full"), ("01", TEACHING["01"], "full"), "break",
             ("02", TEACHING["02"], "full"), ("03", TEACHING["03"], "full"), "lunch",
             ("04", TEACHING["04"], "full"), ("05", TEACHING["05"], "full"), "break",
-            ("06", TEACHING["06"], "full"), ("07", TEACHING["07"], "full"), ("08", TEACHING["08"], "full"))
+            ("06", TEACHING["06"], "full"), ("07a", TEACHING["07a"], "full"),
+            ("07b", TEACHING["07b"], "full"), ("08", TEACHING["08"], "full"))
 PAUSES = {"break": ("Break", 15), "lunch": ("Lunch", 60)}
 WELCOME, WRAP_UP = 10, 10
 HALF_DAY_MINUTES = 210
 
 
 def titles() -> dict[str, tuple[str, str]]:
-    """``{"01": (notebook file name, title)}`` for every lesson."""
+    """``{"01": (notebook file name, title)}`` for every lesson (a lesson in two parts: "07a", "07b")."""
     found = {}
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")):
         header = "".join(json.loads(path.read_text())["cells"][0]["source"])
-        found[path.name[:2]] = (path.name, header.splitlines()[0].lstrip("# ").strip())
+        found[path.name.split("_")[0]] = (path.name, header.splitlines()[0].lstrip("# ").strip())
     return found
 
 

@@ -6,9 +6,15 @@ instead of guessing. The optional ceiling estimate (``ceiling=True``) trains che
 and draws a learning curve: is there more signal to get?
 
 From a terminal: ``python -m utils.diagnose MODEL DATA [--ceiling]`` (a ``.keras`` model and a data file
-that :func:`utils.data.load_dataset` reads).
+that :func:`utils.data.load_dataset` reads). It picks the Keras backend as the notebooks do
+(:func:`utils.runtime.choose_backend`: JAX on a CPU, ``COURSE_BACKEND=jax|tensorflow`` overrides) and says which.
 """
 from __future__ import annotations
+
+if __name__ == "__main__":  # `python -m utils.diagnose`: the backend the notebooks choose, before Keras is imported
+    from .runtime import choose_backend
+
+    choose_backend()
 
 import math
 import time
@@ -56,6 +62,8 @@ class Report:
         self.findings, self.model_name, self.data_name = findings, model_name, data_name
         self.peers: pd.DataFrame | None = None   # the ceiling estimate's peer scores (ceiling=True)
         self.curve: pd.DataFrame | None = None   # the learning curve (ceiling=True)
+        #: each peer's predicted labels on the test and the training split (ceiling=True), for paired verdicts
+        self.peer_predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -166,9 +174,10 @@ def _check_model(model, data: _Data) -> None:
     if not model.built or not getattr(model, "inputs", None):
         raise ValueError("the model has no inputs yet: build it on an Input (or call it once) first")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(f"diagnose reads classifiers with one sequence input and one output; {model.name!r} has "
-                         f"{len(model.inputs)} inputs and {len(model.outputs)} outputs. A constant extra input "
-                         "(seed 002's `u`) is a learned query in disguise: make it a weight of a layer")
+        raise ValueError(f"diagnose reads classifiers with one output and one sequence input; {model.name!r} has "
+                         f"{len(model.inputs)} inputs and {len(model.outputs)} outputs. For more inputs, give X as "
+                         "a list with one array per input: inputs that hold the same row for every sequence (Q002's "
+                         "`u`) are folded in by fold_constant_inputs")
     rank, out_rank = len(model.inputs[0].shape), len(model.outputs[0].shape)
     if rank not in (2, 3):
         raise ValueError(f"diagnose reads sequence models: input (batch, time[, features]), {model.name!r} takes "
@@ -184,11 +193,113 @@ def _check_model(model, data: _Data) -> None:
         raise ValueError(f"the model takes {expected[0]} features per step, the data has {data.X_train.shape[2]}")
 
 
+# ----------------------------------------------------------------------------------- models with more inputs
+
+@keras.saving.register_keras_serializable(package="course")
+class ConstantInput(layers.Layer):
+    """A fixed array, the same for every sequence of the batch (the input it is called on sets the batch size)."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = np.asarray(value, dtype="float32")
+
+    def call(self, inputs):
+        batch = keras.ops.shape(inputs)[0]
+        return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value)[None], (batch, *self.value.shape))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.value.shape)
+
+    def get_config(self):
+        return {**super().get_config(), "value": self.value.tolist()}
+
+
+def fold_constant_inputs(model: keras.Model, constants: dict) -> keras.Model:
+    """A one-input view of a model whose other inputs are constants, such as Q002's query input ``u``
+    (``np.full((N, 64), 1/64)``): the same computation, with each constant fed by a :class:`ConstantInput`.
+
+    Args:
+        model: a Keras model with several inputs.
+        constants: ``{input position: value of one row}`` for every input but one sequence input.
+
+    Returns:
+        A ``keras.Model`` that takes the remaining (sequence) input and returns ``model``'s output.
+
+    Raises:
+        ValueError: when the constants leave other than exactly one input, or a value's shape does not fit.
+    """
+    free = [i for i in range(len(model.inputs)) if i not in constants]
+    if len(free) != 1 or set(constants) - set(range(len(model.inputs))):
+        raise ValueError(f"give a constant for every input of {model.name!r} but one sequence input: it has "
+                         f"{len(model.inputs)} inputs, constants were given for positions {sorted(constants)}")
+    flexible = [keras.Input((None, *t.shape[2:]) if i == free[0] else t.shape[1:], dtype=t.dtype)
+                for i, t in enumerate(model.inputs)]   # any length on the sequence input, as padding_gap needs
+    inner = keras.models.clone_model(model, input_tensors=flexible)
+    inner.set_weights(model.get_weights())
+    sequence = keras.Input((None, *model.inputs[free[0]].shape[2:]), dtype=model.inputs[free[0]].dtype)
+    feeds = []
+    for i, tensor in enumerate(model.inputs):
+        if i == free[0]:
+            feeds.append(sequence)
+            continue
+        value = np.asarray(constants[i], dtype="float32")
+        if tuple(value.shape) != tuple(tensor.shape[1:]):
+            raise ValueError(f"input {i} of {model.name!r} takes one row of shape {tuple(tensor.shape[1:])}, "
+                             f"the constant has shape {value.shape}")
+        feeds.append(ConstantInput(value, name=f"constant_{tensor.name}")(sequence))
+    return keras.Model(sequence, inner(feeds), name=f"{model.name}_one_input")
+
+
+def _one_input_view(model, data):
+    """For a model with several inputs and ``data`` whose X is a list (one array per input): the one-input view
+    with the constant inputs folded in, the data on its sequence input, and a finding that says what was done
+    (or, when the other inputs vary from sequence to sequence, findings that say which checks cannot run)."""
+    if not isinstance(model, keras.Model) or len(getattr(model, "inputs", None) or []) < 2:
+        return model, data, []
+    arrays = data[0] if isinstance(data, (tuple, list)) else None
+    if not isinstance(arrays, (tuple, list)) or len(arrays) != len(model.inputs):
+        raise ValueError(f"{model.name!r} takes {len(model.inputs)} inputs: give X as a list with one array per "
+                         "input, in the model's order, as you pass it to fit ((X_list, y) or "
+                         "(X_list, y, X_test_list, y_test))")
+    arrays = [np.asarray(a) for a in arrays]
+    sequences = [i for i, a in enumerate(arrays) if a.ndim == 3 or (a.ndim == 2 and len(model.inputs[i].shape) == 2
+                                                                    and np.issubdtype(a.dtype, np.integer))]
+    constant = {i: a[0] for i, a in enumerate(arrays) if i not in sequences and np.all(a == a[:1])}
+    names = [f"input {i} {tuple(t.shape[1:])}" for i, t in enumerate(model.inputs)]
+    if len(sequences) == 1 and len(constant) == len(arrays) - 1:
+        view = fold_constant_inputs(model, constant)
+        seq = sequences[0]
+        tests = list(data[2]) if len(data) == 4 else None
+        folded = (arrays[seq], data[1]) if tests is None else (arrays[seq], data[1], np.asarray(tests[seq]), data[3])
+        note = Finding("model", "more inputs", INFO, f"{len(constant)} input(s) ({', '.join(names[i] for i in constant)}) "
+                       f"hold the same row for every sequence: folded in as constants by "
+                       f"fold_constant_inputs, so every check reads the sequence input {names[seq]!r}", float(len(constant)),
+                       "a constant input is a learned query in disguise", "make it a weight of a layer (lesson 03's "
+                       "AttentionPooling)")
+        return view, folded, [note]
+    varying = [names[i] for i in range(len(arrays)) if i not in sequences and i not in constant]
+    raise ValueError(f"{model.name!r} has {len(sequences)} sequence input(s) and input(s) {varying} that vary from "
+                     "sequence to sequence: the model checks re-run the model on one sequence input, so they cannot "
+                     "run here. Diagnose a one-input view: fold_constant_inputs(model, {position: row}) for constant "
+                     "inputs, or a keras.Model over one sequence input that computes the others from it")
+
+
 # ------------------------------------------------------------------------------------------ model helpers
+
+def _all_layers(model) -> list:
+    """The model's layers, with those of any model nested in it (a one-input view wraps the learner's model)."""
+    found = []
+    for layer in model.layers:
+        found += _all_layers(layer) if isinstance(layer, keras.Model) else [layer]
+    return found
+
 
 def _mask_value(model) -> float | None:
     """The value the model treats as padding (``Masking``'s, or token 0 for ``Embedding(mask_zero=True)``)."""
-    for layer in model.layers:
+    for layer in _all_layers(model):
         if isinstance(layer, layers.Masking):
             return float(layer.mask_value)
         if isinstance(layer, layers.Embedding) and layer.mask_zero:
@@ -203,7 +314,11 @@ def _lengths(X: np.ndarray, pad: float) -> np.ndarray:
 
 
 def _nodes(model):
-    for layer in model.layers:
+    """Every layer and operation of the graph (``x + x2`` on Keras tensors is an operation, not a layer)."""
+    for layer in getattr(model, "operations", model.layers):
+        if isinstance(layer, keras.Model):
+            yield from _nodes(layer)
+            continue
         for node in getattr(layer, "_inbound_nodes", []):
             yield layer, list(node.input_tensors), list(node.output_tensors)
 
@@ -647,35 +762,33 @@ def _logistic():
 def ceiling_estimate(model, data: _Data, pad: float, shares=(0.1, 0.25, 0.5, 0.75, 1.0), minirocket: bool = True,
                      progress: bool = True):
     """Peers on the same split (majority class, logistic regression on summary features, MiniRocket if aeon is
-    installed) and a learning curve of the logistic regression peer on a validation split cut from training.
-    Returns (findings, peers table, curve table)."""
+    installed) and a learning curve of the strongest peer that can run (MiniRocket, else logistic regression,
+    chosen by design before any score is seen) on a validation split cut from training.
+    Returns (findings, peers table, curve table, each peer's (test, train) predicted labels)."""
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
-    from tqdm.auto import tqdm
+
+    from .training import progress_bar
 
     if data.X_test is None:
-        return [Finding("ceiling", "ceiling", CANNOT, "no test split given", None)], None, None
-    steps = ["majority", "logistic regression", *(["MiniRocket"] if minirocket else []), "learning curve"]
-    bar = tqdm(steps, desc="ceiling estimate", disable=not progress, leave=False)
+        return [Finding("ceiling", "ceiling", CANNOT, "no test split given", None)], None, None, {}
+    peers_run = ["majority", "logistic regression", *(["MiniRocket"] if minirocket and _minirocket_fits(data) else [])]
     y_train, y_test = data.sparse(data.y_train), data.sparse(data.y_test)
-    rows = []
-    for step in bar:
-        bar.set_postfix_str(step)
+    rows, predictions = [], {}
+    bar = progress_bar("ceiling estimate", len(peers_run) + 1, unit="step") if progress else None
+    for name in peers_run:
         start = time.perf_counter()
-        if step == "majority":
-            y_pred = np.full_like(y_test, np.bincount(y_train).argmax())
-        elif step == "logistic regression":
-            y_pred = _logistic().fit(summary_features(data.X_train, pad), y_train).predict(
-                summary_features(data.X_test, pad))
-        elif step == "MiniRocket":
-            y_pred = _minirocket(data, pad)
-            if y_pred is None:
-                continue
-        else:
-            curve = _learning_curve(data, pad, shares)
-            continue
-        rows.append({"model": step, "accuracy": accuracy_score(y_test, y_pred),
+        predict = _fit_peer(name, data.X_train, y_train, pad)
+        y_pred, train_pred = predict(data.X_test), predict(data.X_train)
+        predictions[name] = (np.asarray(y_pred, np.int32), np.asarray(train_pred, np.int32))
+        rows.append({"model": name, "accuracy": accuracy_score(y_test, y_pred),
                      "balanced accuracy": balanced_accuracy_score(y_test, y_pred),
                      "seconds": time.perf_counter() - start})
+        if bar is not None:
+            bar.update()
+    curve = _learning_curve(data, pad, shares, peers_run[-1])
+    if bar is not None:
+        bar.update()
+        bar.close()
     y_model = np.asarray(model.predict(data.X_test, verbose=0))
     y_model = (y_model[:, -1] if y_model.ndim == 3 else y_model)
     y_model = (y_model[:, 0] > 0.5).astype(int) if y_model.shape[-1] == 1 else y_model.argmax(-1)
@@ -696,30 +809,49 @@ def ceiling_estimate(model, data: _Data, pad: float, shares=(0.1, 0.25, 0.5, 0.7
     elif gap > 0.02:
         findings.append(Finding("ceiling", "peers", WARNING, f"{best.name} reaches balanced accuracy "
                                 f"{best['balanced accuracy']:.3f}, your model {mine['balanced accuracy']:.3f} "
-                                f"({gap:+.3f}), on the same test split", gap,
+                                f"({gap:+.3f}), on the same test split (one trained model)", gap,
                                 "a cheap peer finds signal your model misses: the model, not the data, is short",
-                                "fix the model's warnings above first; then compare recipes on a validation split"))
+                                "fix the model's warnings above first; then compare recipes on a validation split, "
+                                "and compare over ten seeds (utils.answers.three_answers)"))
     else:
         findings.append(Finding("ceiling", "peers", INFO, f"your model's balanced accuracy "
                                 f"{mine['balanced accuracy']:.3f} is within 0.02 of (or above) the best peer, "
-                                f"{best.name} ({best['balanced accuracy']:.3f})", gap))
-    gain = float(curve["validation accuracy"].iloc[-1] - curve["validation accuracy"].iloc[-2])
-    findings.append(Finding("ceiling", "learning curve", INFO,
-                            f"the logistic-regression peer's validation accuracy goes from "
-                            f"{curve['validation accuracy'].iloc[-2]:.3f} to {curve['validation accuracy'].iloc[-1]:.3f}"
-                            f" between {curve.index[-2]:.0%} and {curve.index[-1]:.0%} of the training data: "
-                            + ("still rising, more data would likely help" if gain > 0.01 else
-                               "flat, more of the same data is unlikely to help much"), gain))
-    return findings, peers, curve
+                                f"{best.name} ({best['balanced accuracy']:.3f}), on the same test split (one trained "
+                                "model)", gap))
+    findings.append(Finding("ceiling", "learning curve", INFO, curve_evidence(curve),
+                            float(curve["validation accuracy"].iloc[-1] - curve["validation accuracy"].iloc[-2])))
+    return findings, peers, curve, predictions
 
 
-def _minirocket(data: _Data, pad: float):
-    try:
-        from aeon.classification.convolution_based import MiniRocketClassifier
-    except ImportError:
-        return None
-    if data.tokens or data.X_train.shape[1] < 9:
-        return None
+#: A learning curve that gains more than this over its last step is still rising.
+CURVE_RISING = 0.01
+
+
+def curve_evidence(curve: pd.DataFrame) -> str:
+    """The learning curve's last step in words: which peer, from what to what, rising or flat."""
+    before, last = curve["validation accuracy"].iloc[-2], curve["validation accuracy"].iloc[-1]
+    return (f"the {curve.attrs['peer']} peer's validation accuracy goes from {before:.3f} to {last:.3f} between "
+            f"{curve.index[-2]:.0%} and {curve.index[-1]:.0%} of the training data: "
+            + ("still rising, more data would likely help" if last - before > CURVE_RISING else
+               "flat, more of the same data is unlikely to help much"))
+
+
+def _minirocket_fits(data: _Data) -> bool:
+    """MiniRocket runs where aeon is installed, on features (not token ids) of at least 9 steps."""
+    import importlib.util
+
+    return importlib.util.find_spec("aeon") is not None and not data.tokens and data.X_train.shape[1] >= 9
+
+
+def _fit_peer(name: str, X, y, pad: float):
+    """Fit the peer ``name`` on ``(X, y)``; return its predict function (sequences -> labels)."""
+    if name == "majority":
+        label = int(np.bincount(y).argmax())
+        return lambda X_new: np.full(len(X_new), label)
+    if name == "logistic regression":
+        peer = _logistic().fit(summary_features(X, pad), y)
+        return lambda X_new: peer.predict(summary_features(X_new, pad))
+    from aeon.classification.convolution_based import MiniRocketClassifier
 
     def fill(X):
         X = np.array(X, dtype=np.float32)
@@ -727,11 +859,12 @@ def _minirocket(data: _Data, pad: float):
             X[i, length:] = X[i, length - 1]
         return np.ascontiguousarray(np.transpose(X, (0, 2, 1)))
 
-    estimator = MiniRocketClassifier(n_kernels=2_000, random_state=0, n_jobs=1)
-    return estimator.fit(fill(data.X_train), data.sparse(data.y_train)).predict(fill(data.X_test)).astype(int)
+    peer = MiniRocketClassifier(n_kernels=2_000, random_state=0, n_jobs=1).fit(fill(X), y)
+    return lambda X_new: peer.predict(fill(X_new)).astype(int)
 
 
-def _learning_curve(data: _Data, pad: float, shares) -> pd.DataFrame:
+def _learning_curve(data: _Data, pad: float, shares, peer: str) -> pd.DataFrame:
+    """The peer's accuracy on a validation split cut from training, fitted on growing shares of the rest."""
     from sklearn.metrics import accuracy_score
 
     from .data import SequenceSet
@@ -741,17 +874,18 @@ def _learning_curve(data: _Data, pad: float, shares) -> pd.DataFrame:
     fit, validation = split_validation(whole)
     rng = np.random.default_rng(0)
     order = rng.permutation(len(fit))
-    F_val = summary_features(validation.X, pad)
     rows = []
     for share in shares:
         take = np.sort(order[:max(int(round(share * len(fit))), 2 * len(np.unique(fit.y)))])
         part = fit.take(take)
         if len(np.unique(part.y)) < 2:
             continue
-        clf = _logistic().fit(summary_features(part.X, pad), part.y)
+        predict = _fit_peer(peer, part.X, part.y, pad)
         rows.append({"training share": share, "sequences": len(part),
-                     "validation accuracy": accuracy_score(validation.y, clf.predict(F_val))})
-    return pd.DataFrame(rows).set_index("training share")
+                     "validation accuracy": accuracy_score(validation.y, predict(validation.X))})
+    curve = pd.DataFrame(rows).set_index("training share")
+    curve.attrs["peer"] = peer
+    return curve
 
 
 # --------------------------------------------------------------------------------------------- the entry
@@ -760,9 +894,14 @@ def diagnose(model, data, *, ceiling: bool = False, minirocket: bool = True, pro
     """Check ``model`` (any Keras 3 classifier of sequences) and ``data`` (a course ``Dataset``, ``(X, y)`` or
     ``(X_train, y_train, X_test, y_test)``); return a :class:`Report`.
 
+    A model with more inputs takes ``X`` as a list, one array per input, as ``fit`` does: inputs that hold the same
+    row for every sequence (Q002's query ``u``) are folded in by :func:`fold_constant_inputs` and every check reads
+    the one sequence input; inputs that vary per sequence get a ValueError that names the adapter to write.
+
     The model checks run on the first 64 training sequences. ``ceiling=True`` adds the ceiling estimate
     (it trains peers, with a progress bar; MiniRocket only where aeon is installed and ``minirocket=True``).
     """
+    model, data, notes = _one_input_view(model, data)
     data = _as_token_ids(_as_data(data), model)
     _check_model(model, data)
     pad = _mask_value(model)
@@ -771,10 +910,10 @@ def diagnose(model, data, *, ceiling: bool = False, minirocket: bool = True, pro
     if not data.tokens:
         X = np.nan_to_num(X).astype(np.float32)
     lengths = np.maximum(_lengths(X, 0.0 if pad is None else pad), 1)
-    findings = _model_checks(model, data, X, lengths, pad) + findings
+    findings = notes + _model_checks(model, data, X, lengths, pad) + findings
     report = Report(findings, model.name, data.name)
     if ceiling:
-        extra, report.peers, report.curve = ceiling_estimate(model, data, 0.0 if pad is None else pad,
+        extra, report.peers, report.curve, report.peer_predictions = ceiling_estimate(model, data, 0.0 if pad is None else pad,
                                                              minirocket=minirocket, progress=progress)
         report.findings += extra
     return report
@@ -816,32 +955,8 @@ def attempt(code: str, namespace: dict | None = None) -> str:
     return "warns: " + " | ".join(messages) if messages else "runs silently"
 
 
-def load_model(path: str | Path) -> keras.Model:
-    """A saved model, with the course's layers and (on TensorFlow) keras-self-attention's registered.
-
-    Keras 3 loads ``.keras`` files. A legacy ``.h5`` file with a ``Masking`` layer does not load in Keras 3:
-    the error says so and names the workaround (rebuild the model in code, then ``model.load_weights``).
-    """
-    from . import blocks, builder, pooling, self_attention  # noqa: F401 - registers the course's layers
-
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path} does not exist")
-    custom = {}
-    if keras.backend.backend() == "tensorflow":
-        try:
-            from keras_self_attention import SeqSelfAttention
-            custom.update(SeqSelfAttention.get_custom_objects())
-        except ImportError:
-            pass
-    try:
-        return keras.models.load_model(path, custom_objects=custom)
-    except Exception as error:
-        if path.suffix in (".h5", ".hdf5"):
-            raise ValueError(f"Keras 3 cannot load the legacy file {path.name} ({type(error).__name__}: "
-                             f"{str(error)[:160]}). Workaround: rebuild the model in code (the same layers), then "
-                             f"model.load_weights({str(path)!r}); save it again as .keras") from error
-        raise
+# moved to utils.saved_models; `from utils.diagnose import load_model` keeps working
+from .saved_models import load_model  # noqa: E402, F401
 
 
 def main(argv=None) -> int:
@@ -854,6 +969,7 @@ def main(argv=None) -> int:
     parser.add_argument("data", help="a data file: .npz (X, y[, lengths, X_test, y_test]) or a long-format .csv")
     parser.add_argument("--ceiling", action="store_true", help="also train peers and draw a learning curve")
     args = parser.parse_args(argv)
+    print(f"backend: {keras.backend.backend()} (COURSE_BACKEND=jax|tensorflow overrides)")
     report = diagnose(load_model(args.model), load_dataset(args.data), ceiling=args.ceiling)
     print(report)
     if report.peers is not None:

@@ -150,7 +150,8 @@ def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(range(len(pairs)), [f"{p.b}\n  vs {p.a}" for p in pairs], fontsize=8)
     ax.invert_yaxis()
-    ax.set(xlabel="difference in test accuracy, B - A", title=title)
+    metrics = sorted({getattr(p, "metric", "accuracy") for p in pairs})
+    ax.set(xlabel=f"difference in test {' / '.join(metrics)}, B - A", title=title)
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color="0.3", lw=5, alpha=0.6, label="95% CI over seeds"),

@@ -149,11 +149,11 @@ TEXT_SPECS = {
                                                   residual=True, mixer_options={"attention_type": "multiplicative"}),
 }
 
-# lesson 07: the clinic's seed models, scaled down (16 units, one BiLSTM layer) on JapaneseVowels stand-ins
-SEED000_FLAW = ("seed 000/001 as posted: sigmoid-scored SeqSelfAttention 0.51.0 (nearly uniform weights, padding "
-                "attended) and a Flatten head that drops the mask")
+# lesson 07: the clinic's models for the learner questions Q000-Q004, scaled down (16 units, one BiLSTM layer)
+Q000_FLAW = ("Q000/Q001 as posted: sigmoid-scored SeqSelfAttention 0.51.0 (nearly uniform weights, padding "
+             "attended) and a Flatten head that drops the mask")
 CLINIC_RECIPE = Recipe(12, 2, batch_size=64)
-CLINIC_IMBALANCED = "JapaneseVowels, speaker 1 vs speakers 2-8"   # seed 002's class 0 against 7 pooled classes
+_Q000 = ClassifierSpec(units=16, mixer="self_attention", mixer_options={"attention_type": "multiplicative"})
 
 _CLOSING_RECIPES = _closing_recipes()  # read once, for the five entries that train with them
 
@@ -200,15 +200,17 @@ _ENTRIES = [
     CourseModel("08 seed 003, masked, no attention", "08", "Sentiment Labelled Sentences",
                 ClassifierSpec(vocab_size=VOCAB_LIMIT, units=10, pool="last"), _SEED003_RECIPE),
     *(CourseModel(name, "08", "Sentiment Labelled Sentences", spec, _TEXT) for name, spec in TEXT_SPECS.items()),
-    CourseModel("07 seed 000, as posted", "07", "JapaneseVowels",
-                ClassifierSpec(units=16, mixer="self_attention", pool="flatten", mixer_options={
-                    "layer": SeqSelfAttention, "attention_type": "multiplicative", "attention_activation": "sigmoid"}),
-                CLINIC_RECIPE, SEED000_FLAW),
-    CourseModel("07 seed 000, fixed", "07", "JapaneseVowels",
-                ClassifierSpec(units=16, mixer="self_attention", residual=True,
-                               mixer_options={"attention_type": "multiplicative"}), CLINIC_RECIPE),
-    CourseModel("07 seed 002, fixed", "07", CLINIC_IMBALANCED, ClassifierSpec(units=16, pool="attention"),
-                CLINIC_RECIPE),
+    # Q000's fix chain, one change per entry: Flatten -> average, sigmoid -> none, 0.51.0 -> masked
+    CourseModel("07 Q000, as posted", "07", "JapaneseVowels", _Q000.but(pool="flatten", mixer_options={
+        "layer": SeqSelfAttention, "attention_type": "multiplicative", "attention_activation": "sigmoid"}),
+        CLINIC_RECIPE, Q000_FLAW),
+    CourseModel("07 Q000, fix 1: average", "07", "JapaneseVowels", _Q000.but(mixer_options={
+        "layer": SeqSelfAttention, "attention_type": "multiplicative", "attention_activation": "sigmoid"}),
+        CLINIC_RECIPE, f"{SIGMOID_FLAW}; {BUG_FLAW}"),
+    CourseModel("07 Q000, fix 2: no sigmoid", "07", "JapaneseVowels", _Q000.but(mixer_options={
+        "layer": SeqSelfAttention, "attention_type": "multiplicative"}), CLINIC_RECIPE, BUG_FLAW),
+    CourseModel("07 Q000, fixed", "07", "JapaneseVowels", _Q000, CLINIC_RECIPE),
+    CourseModel("07 Q000, no attention", "07", "JapaneseVowels", ClassifierSpec(units=16), CLINIC_RECIPE),
 ]
 #: Every course model by name.
 MODELS: dict[str, CourseModel] = {entry.name: entry for entry in _ENTRIES}

@@ -166,6 +166,8 @@ class SeqSelfAttention(layers.Layer):
             real = ops.expand_dims(ops.cast(mask, e.dtype), axis=-1)  # (batch, query, 1)
             both_padded = (1.0 - real) * (1.0 - ops.transpose(real, (0, 2, 1)))
             shifted, penalties = shifted - 10000.0 * both_padded, penalties + both_padded
+        if window is None and mask is None:   # nothing penalised: every pair is kept (no constant for XLA to fold)
+            return masked_softmax(shifted, ops.ones_like(e, dtype="bool"))
         kept = penalties == ops.min(penalties, axis=-1, keepdims=True)
         return masked_softmax(shifted, kept)
 

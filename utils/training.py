@@ -120,12 +120,14 @@ def show_progress() -> bool:
     return (ipython is not None and ipython.get_ipython() is not None) or sys.stdout.isatty()
 
 
-def _progress(name: str, total: int):
-    """One progress line for a comparison: model, seed k of n, elapsed and estimated time left (tqdm)."""
-    from tqdm import tqdm  # the text bar: its last state is what a saved notebook keeps
+def progress_bar(name: str, total: int, unit: str = "seed"):
+    """One progress line: name, unit k of n, elapsed and estimated time left (tqdm's text bar, whose last state is
+    what a saved notebook keeps). Hidden where :func:`show_progress` says so."""
+    from tqdm import tqdm
 
-    return tqdm(total=total, desc=name, unit="seed", disable=not show_progress(), leave=True, file=sys.stdout,
-                ncols=100, bar_format="{desc}: seed {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed, {remaining} left")
+    return tqdm(total=total, desc=name, unit=unit, disable=not show_progress(), leave=True, file=sys.stdout,
+                ncols=100, bar_format=f"{{desc}}: {unit} {{n_fmt}}/{{total_fmt}} |{{bar}}| {{elapsed}} elapsed, "
+                                      "{remaining} left")
 
 
 def _use_jit(trainer, jit_compile) -> bool | str:
@@ -201,7 +203,7 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     # seed gives the same result first in a list, later in it, or alone.
     trainer.fit(X_fit[:batch_size], y_fit[:batch_size], epochs=1, batch_size=batch_size, verbose=0)
     runs = []
-    progress = _progress(name or trainer.name, len(seeds)) if len(seeds) > 1 else None
+    progress = progress_bar(name or trainer.name, len(seeds)) if len(seeds) > 1 else None
     for seed in seeds:
         set_seed(seed)
         model = build(data)  # this seed's initial weights

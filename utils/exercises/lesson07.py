@@ -61,3 +61,26 @@ def check_fixed(build, data) -> bool:
         if left:
             problems.append(f"the clinic still warns: {sorted(left)}")
     return report(problems, "No warning: the mask now starts at the input, before any layer can change a padded step.")
+
+
+ROOM_ANSWERS = ("last state", "attention pooling", "both", "neither")
+
+
+def check_room(answer, answers) -> bool:
+    """Exercise 7.3: which model(s) does the best peer beat in ``answers`` (a ``ThreeAnswers``), by its verdicts?"""
+    if answer is None:
+        return report([f"Replace None with one of {list(ROOM_ANSWERS)}."], "")
+    if not isinstance(answer, str) or answer.strip() not in ROOM_ANSWERS:
+        return report([f"Answer with one of {list(ROOM_ANSWERS)}, got {answer!r}."], "")
+    pairs = list(getattr(answers, "ceiling", None) or [])
+    if len(pairs) != 2:
+        raise ValueError("answers must be a ThreeAnswers with two ceiling verdicts (three_answers with two builders)")
+    beaten = [p.b for p in pairs if p.verdict == "A better"]
+    truth = {0: "neither", 2: "both"}.get(len(beaten)) or beaten[0]
+    if answer.strip() == truth:
+        return report([], f"{truth!r}: read off the verdicts, where the best peer is A and each model is B. A model the "
+                          "peer beats has room: the signal is in the data and the model misses it. A model the peer "
+                          "does not beat has no room that the peers can show, at the test-item floor printed.")
+    return report([f"{answer!r} does not match the verdicts. Print the two ceiling verdicts "
+                   "(for pair in answers_motif.ceiling: print(pair.sentence())): the peer beats a model where the "
+                   "verdict is 'A better'."], "")
