@@ -290,3 +290,19 @@ def test_the_command_line_chooses_the_backend_as_the_notebooks_do_and_says_which
     lines = done.stdout.splitlines()
     assert lines[0] == "backend: jax (COURSE_BACKEND=jax|tensorflow overrides)", done.stdout[:500]
     assert lines[1].startswith("Clinic report: model 'learner_model' on clinic_example")
+
+
+# ------------------------------------------------------------------ every model file the course ships
+
+def test_every_shipped_model_file_loads_and_predicts():
+    """data/*.keras load on this Keras and backend (make test-oldest runs this on the lowest admitted Keras)."""
+    from utils.checksums import DATA_DIR, listed_files, verified_path
+    from utils.data import load_dataset
+
+    shipped = [name for name in listed_files(DATA_DIR) if name.endswith(".keras")]
+    assert shipped, "no .keras file listed in data/SHA256SUMS"
+    for name in shipped:
+        model = load_model(verified_path(DATA_DIR, name), verbose=False)
+        data = load_dataset(verified_path(DATA_DIR, "clinic_example.npz"))
+        probabilities = model.predict(data.test.X[:8], verbose=0)
+        assert probabilities.shape == (8, data.n_classes) and np.all(np.isfinite(probabilities)), name

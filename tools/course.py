@@ -11,7 +11,7 @@ name other folders (the offline-install test uses them).
 
 Online, the packages are installed by uv (``uv pip install``, put into .venv first), which resolved the same
 versions as pip here and took 16 s where pip took about 90 s on a 2-core machine with an empty cache; pip is
-the fallback. Offline, pip installs from the wheelhouse. Run it with Python 3.11 or 3.12 (on Windows, ``py -3.11
+the fallback. Offline, pip installs from the wheelhouse. Run it with Python 3.11, 3.12 or 3.13 (on Windows, ``py -3.11
 tools\\course.py setup``). Set-up is skipped when ``.venv`` is already installed from the current requirements.txt.
 """
 from __future__ import annotations

@@ -1,6 +1,12 @@
 """Write lesson 07's "plug in your model" example: data/clinic_example.npz and data/clinic_example_model.keras.
 
-Usage: python tools/make_clinic_example.py      (then update data/SHA256SUMS: cd data && sha256sum ...)
+Usage: .venv-oldest/bin/python tools/make_clinic_example.py   (then update data/SHA256SUMS: cd data && sha256sum ...)
+
+Run it with the lowest Keras requirements.txt admits (the environment ``make test-oldest`` builds), so that every
+admitted Keras reads the file: a .keras file records each layer's full configuration, and an older Keras cannot
+read the arguments a newer one adds (Keras 3.13, Colab's in 2026, fails on a file written by 3.15 with
+"GlorotUniform.__init__() got an unexpected keyword argument 'input_axes'"). A newer Keras reads older files.
+``make test-oldest`` loads every shipped model file, so a file written by a newer Keras fails there.
 
 The data is synthetic (utils.data.make_motif_task, seeded): 3 classes of 3-channel "sensor" sequences, 20 to 40
 steps, raw (unscaled) values, and one class made rare. The model is a learner's, with faults the clinic finds:

@@ -6,7 +6,7 @@ Run it before the workshop on a machine with network, then copy the repository w
 to the learners' machines (a USB stick). There, ``make lab OFFLINE=1`` or ``python tools/course.py lab --offline``
 installs requirements.txt from it with no package index.
 
-``--platforms all`` (the default) fetches wheels for the machines learners bring, on Python 3.11 and 3.12:
+``--platforms all`` (the default) fetches wheels for the machines learners bring, on Python 3.11, 3.12 and 3.13:
 Linux (x86_64), macOS on Apple silicon, macOS on Intel, and Windows (x86_64). ``host`` fetches only what this
 machine's Python needs (the offline-install test uses it).
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from utils.check_setup import requirements  # noqa: E402  (requirements.txt, parsed by packaging)
 REQUIREMENTS = ROOT / "requirements.txt"
-PYTHONS = ("3.11", "3.12")
+PYTHONS = ("3.11", "3.12", "3.13")
 SOURCE_ONLY = ("keras-self-attention", "keras-multi-head")   # no wheels on PyPI: built here, pure Python
 #: pip's platform tags for each kind of machine (pip matches a wheel if any tag fits)
 PLATFORMS = {

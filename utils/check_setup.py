@@ -4,7 +4,7 @@ or ``python tools/course.py check``).
 It prints one line per item, green (✓) or red (✗); every red line says how to fix it. The exit status is 0 when
 every item is green and 1 otherwise. The items:
 
-- ``python``: the Python version (3.11 or 3.12);
+- ``python``: the Python version (3.11, 3.12 or 3.13);
 - ``packages``: each package of requirements.txt, installed and inside its range;
 - ``devices``: TensorFlow imports and lists its devices; the Keras backend the notebooks will pick;
 - ``data``: every file in data/SHA256SUMS is present with its checksum;
@@ -32,7 +32,7 @@ from .checksums import DATA_DIR, listed_files, verified_path
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
-PYTHONS = ((3, 11), (3, 12))
+PYTHONS = ((3, 11), (3, 12), (3, 13))
 MIN_MEMORY_GB = 3.0   # the notebooks peak at about 2 GB: TensorFlow or JAX plus a few small models
 MIN_DISK_GB = 2.0     # notebook outputs, Keras caches, numba's MiniRocket cache
 SMOKE_SECONDS = 30.0  # the smoke test's budget: about ten seconds on a 2-core laptop

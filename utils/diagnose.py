@@ -255,8 +255,9 @@ def fold_constant_inputs(model: keras.Model, constants: dict) -> keras.Model:
 
 def _one_input_view(model, data):
     """For a model with several inputs and ``data`` whose X is a list (one array per input): the one-input view
-    with the constant inputs folded in, the data on its sequence input, and a finding that says what was done
-    (or, when the other inputs vary from sequence to sequence, findings that say which checks cannot run)."""
+    with the constant inputs folded in, the data on its sequence input, and a finding that says what was done.
+    Where the checks cannot run (inputs that vary from sequence to sequence, or more than one sequence input), a
+    ValueError that names the adapter to write."""
     if not isinstance(model, keras.Model) or len(getattr(model, "inputs", None) or []) < 2:
         return model, data, []
     arrays = data[0] if isinstance(data, (tuple, list)) else None
@@ -274,17 +275,20 @@ def _one_input_view(model, data):
         seq = sequences[0]
         tests = list(data[2]) if len(data) == 4 else None
         folded = (arrays[seq], data[1]) if tests is None else (arrays[seq], data[1], np.asarray(tests[seq]), data[3])
-        note = Finding("model", "more inputs", INFO, f"{len(constant)} input(s) ({', '.join(names[i] for i in constant)}) "
-                       f"hold the same row for every sequence: folded in as constants by "
-                       f"fold_constant_inputs, so every check reads the sequence input {names[seq]!r}", float(len(constant)),
-                       "a constant input is a learned query in disguise", "make it a weight of a layer (lesson 03's "
-                       "AttentionPooling)")
+        folded_names = ", ".join(names[i] for i in constant)
+        note = Finding("model", "more inputs", INFO, f"{len(constant)} input(s) ({folded_names}) hold the same row "
+                       "for every sequence: folded in as constants by fold_constant_inputs, so every check reads the "
+                       f"sequence input {names[seq]!r}", float(len(constant)),
+                       "a constant input is a learned query in disguise",
+                       "make it a weight of a layer (lesson 03's AttentionPooling)")
         return view, folded, [note]
     varying = [names[i] for i in range(len(arrays)) if i not in sequences and i not in constant]
-    raise ValueError(f"{model.name!r} has {len(sequences)} sequence input(s) and input(s) {varying} that vary from "
-                     "sequence to sequence: the model checks re-run the model on one sequence input, so they cannot "
-                     "run here. Diagnose a one-input view: fold_constant_inputs(model, {position: row}) for constant "
-                     "inputs, or a keras.Model over one sequence input that computes the others from it")
+    what = (f"input(s) {varying} that vary from sequence to sequence" if varying else
+            f"{len(sequences)} sequence inputs ({', '.join(names[i] for i in sequences)})")
+    raise ValueError(f"{model.name!r} has {what}: the model checks append padding to one sequence input and re-run "
+                     "the model, so they cannot run here. Diagnose a one-input view: fold_constant_inputs(model, "
+                     "{position: row}) for constant inputs, or a keras.Model over one sequence input that computes "
+                     "the others from it")
 
 
 # ------------------------------------------------------------------------------------------ model helpers

@@ -1,23 +1,28 @@
-"""Each notebook's setup cell, run the way Colab runs it (``make colab-test``).
+"""Colab as it is today, replicated (``make colab-test``): each notebook's setup cell run the way Colab runs it,
+then the whole notebook in fast mode, in a replica of Colab's runtime.
 
-Like Colab: a fresh working folder without the course, ``google.colab`` imported before the first cell (here a
-stub module), an IPython shell, and a Python environment that already has TensorFlow, Keras, JAX, numpy and
-pandas. The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
-HEAD) instead of GitHub.
+The replica is a fresh virtual environment on Colab's Python (3.13 today) with Colab's own versions of the
+packages the course imports, pinned in ``tests/colab/colab_pins.txt`` (written by ``tools/colab_pins.py`` from
+Colab's published ``pip freeze``, which names its source and date); pip resolves everything else, and the test
+records what it chose in ``.venv-colab/resolved.txt``. The replica is kept in ``.venv-colab`` and rebuilt when
+the pins change.
 
-The environment is a fresh virtual environment that sees the course's packages through a ``.pth`` file, so
-whatever the cell's pip installs lands in the fresh environment, never in the course's. The test fails if the
-cell installs, upgrades or downgrades TensorFlow, Keras, JAX, numpy or pandas, if ``import utils`` does not
-find the clone afterwards, or if a data file's checksum fails.
+Like Colab: a fresh working folder without the course (Colab's ``/content``), ``google.colab`` imported before
+the first cell (here a stub module), an IPython shell, and no GPU, so the setup cell picks the backend Colab's CPU
+runtime gets. The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
+``HEAD``) instead of GitHub. A test fails if the setup cell changes the version of any package the replica had,
+if ``import utils`` does not find the clone afterwards, if a data file's checksum fails, or if any cell of the
+notebook raises.
 """
 from __future__ import annotations
 
+import fcntl
+import glob
+import hashlib
 import json
 import os
+import shutil
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import nbformat
@@ -25,27 +30,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
-PROTECTED = ("tensorflow", "keras", "jax", "numpy", "pandas")
+PINS = Path(__file__).with_name("colab_pins.txt")
+REPLICA = ROOT / ".venv-colab"
+PYTHON_ENV = "COURSE_COLAB_PYTHON"   # the Python to build the replica with, if not found on PATH or under pyenv
 
 RUNNER = r'''
 import json, sys
-from importlib.metadata import version
+from importlib.metadata import distributions
 from pathlib import Path
 
 import google.colab   # Colab's kernel has imported it before the first cell runs
 from IPython.core.interactiveshell import InteractiveShell
 
-protected = json.loads(sys.argv[2])
-before = {name: version(name) for name in protected}
+def installed():
+    return {d.metadata["Name"].lower().replace("_", "-"): d.version for d in distributions()}
+
+before = installed()
 result = InteractiveShell.instance().run_cell(Path(sys.argv[1]).read_text())
 if not result.success:
     sys.exit(f"the setup cell raised {result.error_in_exec or result.error_before_exec!r}")
-print(json.dumps({"before": before}))
+print(json.dumps({"before": before, "after": installed()}))
 '''
 
 AFTER = r'''
 import json, sys
-from importlib.metadata import distribution
 from pathlib import Path
 
 import utils
@@ -58,65 +66,122 @@ for name in listed_files(DATA_DIR):
         report["data"][name] = "ok"
     except ValueError as error:
         report["data"][name] = str(error)
-report["versions"] = {n: [distribution(n).version, str(distribution(n).locate_file(""))] for n in json.loads(sys.argv[1])}
 print(json.dumps(report))
 '''
 
+EXECUTE = r'''
+import sys
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+nb = nbformat.read(sys.argv[1], as_version=4)
+nb.cells.insert(0, nbformat.v4.new_code_cell("import google.colab   # as Colab's kernel does before any cell"))
+try:
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+except CellExecutionError as error:
+    sys.exit(f"a cell failed on the Colab replica:\n{str(error)[-4000:]}")
+print(f"{len([c for c in nb.cells if c.cell_type == 'code'])} code cells ran")
+'''
+
+
+def pinned_python() -> str:
+    import re
+
+    match = re.search(r"^# Colab's Python: (\d+\.\d+)$", PINS.read_text(), re.M)
+    assert match, f"{PINS.name} names no Python version; run tools/colab_pins.py"
+    return match.group(1)
+
+
+def find_python(version: str) -> Path:
+    """Colab's Python: $COURSE_COLAB_PYTHON, ``python3.13`` on PATH, or pyenv's; a clear failure otherwise."""
+    candidates = [os.environ.get(PYTHON_ENV, ""), shutil.which(f"python{version}") or "",
+                  *sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python{version}")))]
+    for candidate in filter(None, candidates):
+        ran = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True)
+        if ran.returncode == 0 and ran.stdout.strip() == version:
+            return Path(candidate)
+    pytest.fail(f"make colab-test replicates Colab's Python {version}, and no Python {version} was found (not on "
+                f"PATH as python{version}, not under ~/.pyenv/versions). Install it (`pyenv install {version}`, or "
+                f"your system's python{version} package), or point {PYTHON_ENV} at its executable.")
+
 
 @pytest.fixture(scope="session")
-def colab_python(tmp_path_factory) -> Path:
-    """A fresh Python environment that already has the course's TensorFlow stack, as Colab's does."""
-    home = tmp_path_factory.mktemp("colab-env")
-    venv.create(home / "venv", with_pip=False)
-    python = home / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    (site / "course_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    stub = home / "stubs" / "google" / "colab"
-    stub.mkdir(parents=True)
-    (stub / "__init__.py").write_text('"""A stand-in for Colab\'s google.colab module."""\n')
-    # JAX imports google.colab.output when google.colab is importable (its debugger's Colab front end)
-    (stub / "output.py").write_text('"""A stand-in for google.colab.output: its calls do nothing here."""\n'
-                                    "def enable_custom_widget_manager(): pass\n"
-                                    "def eval_js(script, ignore_result=False): return None\n"
-                                    "def register_callback(name, callback): pass\n")
+def replica() -> Path:
+    """The replica's Python, built once per set of pins (the two test workers share it, one builds it)."""
+    version = pinned_python()
+    stamp = REPLICA / "pins.sha256"
+    digest = hashlib.sha256(PINS.read_bytes()).hexdigest()
+    python = REPLICA / "bin" / "python"
+    with open(ROOT / ".venv-colab.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == digest and python.exists()):
+            shutil.rmtree(REPLICA, ignore_errors=True)
+            subprocess.run([find_python(version), "-m", "venv", REPLICA], check=True)
+            installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                        "-r", PINS], capture_output=True, text=True, timeout=1800)
+            assert installed.returncode == 0, f"pip could not install Colab's pins:\n{installed.stderr[-4000:]}"
+            freeze = subprocess.run([python, "-m", "pip", "freeze", "--disable-pip-version-check"],
+                                    capture_output=True, text=True, check=True).stdout
+            (REPLICA / "resolved.txt").write_text(f"# pip's choices for {PINS.name}, Python {version}\n" + freeze)
+            stubs = REPLICA / "stubs" / "google" / "colab"
+            stubs.mkdir(parents=True)   # no google/__init__.py: google is a namespace package (protobuf is in it)
+            (stubs / "__init__.py").write_text('"""A stand-in for Colab\'s google.colab module."""\n')
+            # JAX imports google.colab.output when google.colab is importable (its debugger's Colab front end)
+            (stubs / "output.py").write_text('"""A stand-in for google.colab.output: its calls do nothing here."""\n'
+                                             "def enable_custom_widget_manager(): pass\n"
+                                             "def eval_js(script, ignore_result=False): return None\n"
+                                             "def register_callback(name, callback): pass\n")
+            stamp.write_text(digest)
     return python
 
 
-def test_the_environment_is_colab_like(colab_python):
-    """The fresh environment sees the course's packages, and pip there installs into it, not the course's."""
-    out = subprocess.run([colab_python, "-c", "import sys, tensorflow, sysconfig; "
-                          "print(tensorflow.__version__, sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert out[1].startswith(str(colab_python.parents[1])), out
+def _environment(python: Path) -> dict:
+    env = {**os.environ, "COURSE_CLONE_FROM": str(ROOT), "PYTHONPATH": str(REPLICA / "stubs"),
+           "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROGRESS": "0"}
+    for name in ("COURSE_FAST", "KERAS_BACKEND", "COURSE_BACKEND", "VIRTUAL_ENV", "PYTHONHOME"):
+        env.pop(name, None)
+    return env
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
-def test_setup_cell_on_colab(notebook, colab_python, tmp_path):
+def test_the_replica_has_colabs_python_and_versions(replica):
+    import re
+
+    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)$", PINS.read_text(), re.M))
+    report = subprocess.run([replica, "-c", "import json, sys; from importlib.metadata import version; "
+                             f"print(json.dumps(['%d.%d' % sys.version_info[:2], {{n: version(n) for n in {list(pins)}}}]))"],
+                            capture_output=True, text=True, check=True)
+    python, versions = json.loads(report.stdout)
+    assert python == pinned_python()
+    assert versions == pins, {n: (versions[n], pins[n]) for n in pins if versions[n] != pins[n]}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name.split("_")[0])
+def test_notebook_on_colab(notebook, replica, tmp_path):
+    env = _environment(replica)
     cell = tmp_path / "setup_cell.py"
     cell.write_text(nbformat.read(notebook, as_version=4).cells[1].source)
     workdir = tmp_path / "content"   # Colab's /content: the course is not there
     workdir.mkdir()
-    env = {**os.environ, "COURSE_CLONE_FROM": str(ROOT), "PYTHONPATH": str(colab_python.parents[2] / "stubs")}
-    env.pop("COURSE_FAST", None)
-    env.pop("KERAS_BACKEND", None)
-    ran = subprocess.run([colab_python, "-c", RUNNER, cell, json.dumps(PROTECTED)], cwd=workdir, env=env,
-                         capture_output=True, text=True, timeout=600)
+    ran = subprocess.run([replica, "-c", RUNNER, cell], cwd=workdir, env=env, capture_output=True, text=True,
+                         timeout=900)
     assert ran.returncode == 0, f"the setup cell failed on 'Colab':\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}"
-    before = json.loads(ran.stdout.strip().splitlines()[-1])["before"]
+    versions = json.loads(ran.stdout.strip().splitlines()[-1])
+    changed = {name: f"{old} -> {versions['after'].get(name, 'removed')}" for name, old in versions["before"].items()
+               if versions["after"].get(name) != old}
+    assert not changed, f"the setup cell changed Colab's preinstalled packages: {changed}"
     clone = workdir / ROOT.name
     assert (clone / "utils").is_dir(), f"the cell did not clone the course into {workdir}: {list(workdir.iterdir())}"
 
-    after = subprocess.run([colab_python, "-c", AFTER, json.dumps(PROTECTED)], cwd=clone, env=env,
-                           capture_output=True, text=True, timeout=300)
+    after = subprocess.run([replica, "-c", AFTER], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
     assert after.returncode == 0, f"`import utils` failed after the setup cell:\n{after.stderr[-3000:]}"
     report = json.loads(after.stdout.strip().splitlines()[-1])
     assert Path(report["utils"]).resolve().is_relative_to(clone.resolve()), report["utils"]
     bad_data = {name: why for name, why in report["data"].items() if why != "ok"}
     assert not bad_data, f"data checksums failed in the clone: {bad_data}"
-    fresh_site = colab_python.parents[1]
-    for name in PROTECTED:
-        found, where = report["versions"][name]
-        assert found == before[name], f"the setup cell changed {name}: {before[name]} -> {found}"
-        assert not Path(where).resolve().is_relative_to(fresh_site.resolve()), \
-            f"the setup cell installed {name} {found} into the Colab environment"
+
+    # the whole notebook, in fast mode (the same code path on less work), in the replica's kernel, from /content
+    executed = subprocess.run([replica, "-c", EXECUTE, notebook, workdir], cwd=workdir,
+                              env={**env, "COURSE_FAST": "1"}, capture_output=True, text=True, timeout=1800)
+    assert executed.returncode == 0, f"{notebook.name} on the Colab replica:\n{executed.stderr[-5000:]}"
