@@ -62,7 +62,7 @@ def test_bad_input_gets_a_clear_value_error(monkeypatch):
         attention_fit(other_data, POOLED, TINY, seeds=[0, 1], recipe=TINY_RECIPE)
     with pytest.raises(ValueError, match="3 classes"):
         attention_fit(AVERAGE, two_classes, TINY, seeds=[0, 1], recipe=TINY_RECIPE)
-    with pytest.raises(ValueError, match="at least 2 seeds"):
+    with pytest.raises(ValueError, match="at least 2 distinct seeds"):
         attention_fit(AVERAGE, POOLED, TINY, seeds=[0], recipe=TINY_RECIPE)
     with pytest.raises(ValueError, match="distinct"):
         attention_fit(AVERAGE, POOLED, TINY, seeds=[1, 1], recipe=TINY_RECIPE)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from utils.saved_models import load_model, package_layers, saved_config
+from utils.saved_models import load_model, package_layers, saved_config, serialized_objects
 from utils.self_attention import SeqSelfAttention
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,17 +41,6 @@ def _rewrite(path: Path, config=None, metadata=None) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-
-
-def _objects(node):
-    if isinstance(node, dict):
-        if "class_name" in node:
-            yield node
-        for value in node.values():
-            yield from _objects(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _objects(value)
 
 
 # ------------------------------------------------------------------ models saved with the package, loaded on JAX
@@ -140,7 +129,7 @@ def test_models_saved_with_the_package_on_tensorflow_load_into_the_ports_on_jax(
     names = _run(SAVE_WITH_THE_PACKAGE, "tensorflow", tmp_path).strip().splitlines()[-1].split()
     assert names == ["sequential", "functional"]
     for name in names:  # the package's layers are saved under its module and their bare class names
-        used = [(obj["module"], obj["registered_name"]) for obj in _objects(saved_config(tmp_path / f"{name}.keras"))
+        used = [(obj["module"], obj["registered_name"]) for obj in serialized_objects(saved_config(tmp_path / f"{name}.keras"))
                 if (obj.get("module") or "").startswith("keras_self_attention")]
         assert ("keras_self_attention.seq_self_attention", "SeqSelfAttention") in used
     out = _run(LOAD_ON_JAX, "jax", tmp_path, *names)
@@ -160,7 +149,7 @@ def _as_if_saved_with_the_package(path: Path) -> None:
                "SeqWeightedAttention": "keras_self_attention.seq_weighted_attention"}
 
     def edit(config):
-        for obj in _objects(config):
+        for obj in serialized_objects(config):
             if obj.get("registered_name") in (f"course>{name}" for name in modules):
                 obj["module"], obj["registered_name"] = modules[obj["class_name"]], obj["class_name"]
 
@@ -241,7 +230,7 @@ def test_a_package_layer_without_a_port_off_tensorflow_says_to_use_tensorflow(tm
     model.save(path)
 
     def edit(config):
-        for obj in _objects(config):
+        for obj in serialized_objects(config):
             if obj.get("registered_name") == "course>SeqSelfAttention":
                 obj.update(module="keras_self_attention.scaled_dot_attention", class_name="ScaledDotProductAttention",
                            registered_name="ScaledDotProductAttention")
@@ -252,7 +241,7 @@ def test_a_package_layer_without_a_port_off_tensorflow_says_to_use_tensorflow(tm
 
 
 def _unreadable_initializer(config):
-    for obj in _objects(config):
+    for obj in serialized_objects(config):
         if obj.get("class_name") == "GlorotUniform":
             obj["config"]["an_argument_from_the_future"] = None
 

@@ -22,17 +22,15 @@ MIN_SEEDS = 10
 
 
 def _seed_list(seeds) -> list[int]:
-    """``seeds`` as a list of distinct ints: a count (``10`` means seeds 0..9) or the seeds themselves."""
+    """``seeds`` as a list: a count (``10`` means seeds 0..9) or the seeds themselves, distinct, at least
+    :data:`MIN_SEEDS` of them (2 in fast mode)."""
     from .data import whole_number
+    from .training import distinct_seeds
 
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        seeds = list(range(whole_number("seeds", seeds, 1)))
-    seeds = list(seeds)
-    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seeds):
-        raise ValueError(f"seeds must be whole numbers, got {seeds}")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    least = MIN_SEEDS if not is_fast() else 2
+        seeds = range(whole_number("seeds", seeds, 1))
+    seeds = distinct_seeds(seeds)
+    least = 2 if is_fast() else MIN_SEEDS
     if len(seeds) < least:
         raise ValueError(f"a paired verdict needs at least {least} seeds, got {len(seeds)}: with fewer, the "
                          "seed-to-seed spread cannot be estimated well enough to trust the interval "
@@ -149,8 +147,9 @@ def attention_fit(without_attention, with_attention, data, seeds=10, recipe=None
     Args:
         without_attention: a builder for model A: a function ``data -> keras.Model`` (the learner's own), a
             :class:`~utils.builder.ClassifierSpec` or a registry entry (``MODELS[name]``).
-        with_attention: the same for model B, the attention model, as in every course verdict. With a course
-            spec, A is its twin ``spec.but(mixer="none", pool="average")``.
+        with_attention: the same for model B, the attention model, as in every course verdict. For a course
+            spec B, A is its twin without the attention: ``spec.but(pool="average")`` for attention pooling,
+            ``spec.but(mixer=None)`` for a self-attention mixer.
         data: a course ``Dataset`` or ``(X_train, y_train, X_test, y_test)``.
         seeds: how many seeds (``10`` trains seeds 0..9) or the seeds themselves; at least 10 (2 in fast mode).
         recipe: a :class:`~utils.registry.Recipe` both models train with (default: the clinic's,

@@ -68,16 +68,16 @@ def _newer(saved: str, installed: str) -> bool:
         return False
 
 
-def _serialized_objects(node):
+def serialized_objects(node):
     """Every serialized Keras object in a config, nested ones (Bidirectional's layer, submodels) included."""
     if isinstance(node, dict):
         if isinstance(node.get("class_name"), str):
             yield node
         for value in node.values():
-            yield from _serialized_objects(value)
+            yield from serialized_objects(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _serialized_objects(value)
+            yield from serialized_objects(value)
 
 
 def _is_package_object(obj: dict) -> bool:
@@ -91,7 +91,7 @@ def _is_package_object(obj: dict) -> bool:
 
 def package_layers(config) -> list[str]:
     """The class names of keras-self-attention layers a saved config uses, in order of first use."""
-    return list(dict.fromkeys(obj["class_name"] for obj in _serialized_objects(config) if _is_package_object(obj)))
+    return list(dict.fromkeys(obj["class_name"] for obj in serialized_objects(config) if _is_package_object(obj)))
 
 
 def _package_classes() -> dict:
@@ -121,7 +121,7 @@ def _unresolved_classes(config, custom_objects: dict) -> list[str]:
     """Classes in a ``.keras`` config that Keras will not find: not Keras' own and neither registered nor in
     ``custom_objects`` (the lookup Keras' deserialisation makes)."""
     missing = []
-    for obj in _serialized_objects(config):
+    for obj in serialized_objects(config):
         module = obj.get("module")
         if not module or obj["class_name"] == "function" or module.split(".")[0] in (
                 "keras", "keras_hub", "keras_cv", "keras_nlp", "builtins"):
