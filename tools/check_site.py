@@ -12,9 +12,15 @@ and visits every page. It fails, listing each problem, on:
 - math that MathJax did not typeset, or a stored widget view that the widget manager did not draw;
 - a lesson page without a figure, without an "Open in Colab" link naming that lesson's notebook path, without
   a download link to its notebook, or without its solutions behind a closed toggle;
-- a search for "attention" that finds nothing.
+- a search for "attention" that finds nothing;
+- an accessibility problem: axe-core (``site/_vendor/axe``, vendored by ``tools/vendor_site_js.py``) runs on every
+  page in the light and the dark theme (Chromium emulates the reader's system preference, which the site follows;
+  the check fails if the theme did not switch). Any serious or critical violation fails; the elements failing each
+  rule, moderate and minor ones included, are printed per theme;
+- a lesson page (``SCREENSHOT_LESSON``) where the Tab key alone does not reach search, every lesson link, the
+  solutions toggle and the Colab link, or reaches one of them without a visible focus ring.
 
-It saves screenshots of the landing page and of one lesson page under ``site/_build/screenshots/``.
+It saves screenshots of the landing page and of one lesson page, in each theme, under ``site/_build/screenshots/``.
 Playwright never downloads a browser here: it drives the system's Chromium (Debian package ``chromium``).
 """
 from __future__ import annotations
@@ -39,6 +45,10 @@ from utils.runtime import colab_url  # noqa: E402
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                 "--disable-background-networking", "--disable-component-update"]
 SCREENSHOT_LESSON = "notebooks/02_soft_vector_retrieval.html"
+AXE = ROOT / "site" / "_vendor" / "axe" / "axe.min.js"   # axe-core, vendored by tools/vendor_site_js.py
+THEMES = ("light", "dark")   # the site follows the reader's system (default_mode "auto"): Chromium emulates each
+BLOCKING = ("critical", "serious")   # axe impacts that fail the check; moderate and minor ones are counted
+IMPACTS = ("critical", "serious", "moderate", "minor")
 ID = re.compile(r"""\b(?:id|name)=["']([^"']+)["']""")
 
 
@@ -94,6 +104,56 @@ PAGE_STATE = """() => {
 }"""
 
 
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations'], preload: false});
+  return result.violations.map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), why: (n.failureSummary || '').split('\\n').slice(1, 2).join('')})),
+  }));
+}"""
+
+#: Which theme the page shows, and whether its background looks like it (pydata-sphinx-theme's data-theme)
+THEME_STATE = """() => {
+  const rgb = getComputedStyle(document.body).backgroundColor.match(/[\\d.]+/g).map(Number);
+  const opaque = rgb.length < 4 || rgb[3] > 0;
+  return {theme: document.documentElement.dataset.theme || '', dark: opaque && (rgb[0] + rgb[1] + rgb[2]) / 3 < 100};
+}"""
+
+
+def audit(page, name: str, theme: str, counts: dict) -> list[str]:
+    """axe-core on the page as shown: a problem for each serious or critical rule; every rule's elements are
+    added to ``counts[(rule, impact)][theme]``."""
+    state = page.evaluate(THEME_STATE)
+    problems = []
+    if state["theme"] != theme or state["dark"] != (theme == "dark"):
+        problems.append(f"{name}: the {theme} theme was not applied (data-theme={state['theme']!r}, "
+                        f"{'dark' if state['dark'] else 'light'} background)")
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    for v in page.evaluate(AXE_RUN):
+        counts.setdefault((v["rule"], v["impact"]), dict.fromkeys(THEMES, 0))[theme] += len(v["nodes"])
+        if v["impact"] in BLOCKING:
+            first = v["nodes"][0]
+            problems.append(f"{name} ({theme}): {v['impact']} {v['rule']}: {len(v['nodes'])} element(s) "
+                            f"({v['help']}), e.g. {first['target'][:100]}: {first['why'][:160]}")
+    return problems
+
+
+def report_counts(counts: dict) -> None:
+    """The audit's elements per rule and impact, in each theme."""
+    print(f"axe-core {axe_version()} on every page, elements failing each rule:")
+    print(f"  {'impact':<9} {'rule':<32} " + " ".join(f"{t:>6}" for t in THEMES))
+    for (rule, impact), per_theme in sorted(counts.items(), key=lambda kv: (IMPACTS.index(kv[0][1]), kv[0][0])):
+        print(f"  {impact:<9} {rule:<32} " + " ".join(f"{per_theme[t]:>6}" for t in THEMES))
+    if not counts:
+        print("  (none)")
+
+
+def axe_version() -> str:
+    found = re.search(r"axe v([\d.]+)", AXE.read_text()[:300]) if AXE.exists() else None
+    return found.group(1) if found else "?"
+
+
 def settle(page) -> None:
     """Wait for MathJax and for every image, including lazy ones, to load or fail."""
     page.evaluate("""async () => {
@@ -104,8 +164,9 @@ def settle(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def check(build: Path, search_timeout: int = 20_000) -> list[str]:
+def check(build: Path, search_timeout: int = 20_000, keyboard_lesson: str = SCREENSHOT_LESSON) -> list[str]:
     problems: list[str] = []
+    counts: dict = {}
     pages = sorted(p.relative_to(build).as_posix() for p in build.rglob("*.html")
                    if not p.relative_to(build).parts[0].startswith("_"))
     lessons = [p for p in pages if p.startswith("notebooks/")]
@@ -117,7 +178,7 @@ def check(build: Path, search_timeout: int = 20_000) -> list[str]:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            current = [""]
 
             def offline(route):
                 if route.request.url.startswith(base) or route.request.url.startswith("data:"):
@@ -126,50 +187,121 @@ def check(build: Path, search_timeout: int = 20_000) -> list[str]:
                     problems.append(f"{current[0]}: tried to load {route.request.url} from the network")
                     route.abort()
 
-            current = [""]
-            context.route("**/*", offline)
-            page = context.new_page()
-            page.on("console", lambda m: m.type == "error" and problems.append(f"{current[0]}: console error: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"{current[0]}: page error: {e}"))
-            page.on("requestfailed", lambda r: r.url.startswith(base) and problems.append(
-                f"{current[0]}: request failed: {r.url.removeprefix(base)} ({r.failure})"))
-            page.on("response", lambda r: r.status >= 400 and problems.append(
-                f"{current[0]}: HTTP {r.status} for {r.url.removeprefix(base)}"))
-            for name in pages:
-                current[0] = name
-                page.goto(base + name, wait_until="load")
-                settle(page)
-                state = page.evaluate(PAGE_STATE)
-                for img in state["images"]:
-                    if img["width"] == 0:
-                        problems.append(f"{name}: image did not load: {img['src'][:120]}")
-                for href in state["links"]:
-                    if href.startswith(base) and (why := broken_link(build, base, name, href)):
-                        problems.append(why)
-                if state["math"] and state["typeset"] < state["math"]:
-                    problems.append(f"{name}: MathJax typeset {state['typeset']} of {state['math']} formulas")
-                if state["widgetViews"] and not state["widgetsDrawn"]:
-                    problems.append(f"{name}: {state['widgetViews']} stored widget view(s), none drawn")
-                if name in lessons:
-                    problems += lesson_problems(name, state)
-                if name == "index.html":
-                    page.screenshot(path=str(shots / "landing.png"), full_page=True)
-                if name == SCREENSHOT_LESSON:
-                    page.screenshot(path=str(shots / "lesson.png"))
-            current[0] = "search.html"
-            page.goto(base + "search.html?q=attention", wait_until="load")
-            try:
-                page.wait_for_selector("#search-results ul li, ul.search li", timeout=search_timeout)
-            except Exception:   # Playwright's TimeoutError: no result appeared
-                pass
-            if not page.locator("ul.search li").count():
-                problems.append("search.html: a search for 'attention' found nothing")
+            for theme in THEMES:   # every check in the light theme; the audit (and console errors) in both
+                context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=theme)
+                context.route("**/*", offline)
+                page = context.new_page()
+                page.on("console", lambda m: m.type == "error" and problems.append(
+                    f"{current[0]}: console error: {m.text}"))
+                page.on("pageerror", lambda e: problems.append(f"{current[0]}: page error: {e}"))
+                page.on("requestfailed", lambda r: r.url.startswith(base) and problems.append(
+                    f"{current[0]}: request failed: {r.url.removeprefix(base)} ({r.failure})"))
+                page.on("response", lambda r: r.status >= 400 and problems.append(
+                    f"{current[0]}: HTTP {r.status} for {r.url.removeprefix(base)}"))
+                for name in pages:
+                    current[0] = name
+                    page.goto(base + name, wait_until="load")
+                    settle(page)
+                    if theme == THEMES[0]:
+                        problems += page_problems(build, base, name, page.evaluate(PAGE_STATE), name in lessons)
+                    problems += audit(page, name, theme, counts)
+                    if name == "index.html":
+                        page.screenshot(path=str(shots / f"landing-{theme}.png"), full_page=True)
+                    if name == SCREENSHOT_LESSON:
+                        page.screenshot(path=str(shots / f"lesson-{theme}.png"))
+                if theme == THEMES[0] and keyboard_lesson in pages:
+                    current[0] = keyboard_lesson
+                    problems += keyboard_problems(page, base, keyboard_lesson)
+                elif theme == THEMES[0]:
+                    problems.append(f"keyboard check: no page {keyboard_lesson}")
+                if theme == THEMES[0]:
+                    current[0] = "search.html"
+                    page.goto(base + "search.html?q=attention", wait_until="load")
+                    try:
+                        page.wait_for_selector("#search-results ul li, ul.search li", timeout=search_timeout)
+                    except Exception:   # Playwright's TimeoutError: no result appeared
+                        pass
+                    if not page.locator("ul.search li").count():
+                        problems.append("search.html: a search for 'attention' found nothing")
+                context.close()
             browser.close()
     finally:
         server.shutdown()
-    print(f"visited {len(pages)} pages ({len(lessons)} lessons) in headless Chromium; "
-          f"screenshots in {shots.relative_to(ROOT) if shots.is_relative_to(ROOT) else shots}")
+    print(f"visited {len(pages)} pages ({len(lessons)} lessons) in headless Chromium, {' and '.join(THEMES)} "
+          f"themes; screenshots in {shots.relative_to(ROOT) if shots.is_relative_to(ROOT) else shots}")
+    report_counts(counts)
+    return list(dict.fromkeys(problems))   # the same console error in both themes is one problem
+
+
+def page_problems(build: Path, base: str, name: str, state: dict, lesson: bool) -> list[str]:
+    problems = []
+    for img in state["images"]:
+        if img["width"] == 0:
+            problems.append(f"{name}: image did not load: {img['src'][:120]}")
+    for href in state["links"]:
+        if href.startswith(base) and (why := broken_link(build, base, name, href)):
+            problems.append(why)
+    if state["math"] and state["typeset"] < state["math"]:
+        problems.append(f"{name}: MathJax typeset {state['typeset']} of {state['math']} formulas")
+    if state["widgetViews"] and not state["widgetsDrawn"]:
+        problems.append(f"{name}: {state['widgetViews']} stored widget view(s), none drawn")
+    if lesson:
+        problems += lesson_problems(name, state)
     return problems
+
+
+#: What the keyboard focus is on: which of the elements a learner must reach it is, and whether it shows
+FOCUS_STATE = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e), box = e.getBoundingClientRect();
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || (s.boxShadow && s.boxShadow !== 'none');
+  const kind = e.matches('.search-button, .search-button-field, input[type="search"], input[name="q"]') ? 'search'
+    : e.matches('.bd-sidebar-primary a[href]') && e.href.includes('/notebooks/') ? 'lesson link'
+    : e.matches('details summary') && e.textContent.includes('Solutions to lesson') ? 'solutions toggle'
+    : e.matches('a[href^="https://colab.research.google.com/"]') ? 'Colab link' : '';
+  return {kind, ring, shown: box.width > 0 && box.height > 0 && e.checkVisibility({visibilityProperty: true}),
+          href: e.href || '', what: `${e.tagName.toLowerCase()} "${(e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 40)}"`};
+}"""
+KEYBOARD_TARGETS = ("search", "lesson link", "solutions toggle", "Colab link")
+
+
+def keyboard_problems(page, base: str, name: str, max_presses: int = 800) -> list[str]:
+    """Tab alone reaches search, every lesson link in the sidebar, the solutions toggle and the Colab link, each
+    shown and with a visible focus ring (outline or box-shadow)."""
+    page.goto(base + name, wait_until="load")
+    settle(page)
+    lesson_links = set(page.evaluate("""() => Array.from(document.querySelectorAll('.bd-sidebar-primary a[href]'))
+        .map(a => a.href).filter(h => h.includes('/notebooks/'))"""))
+    reached: dict[str, int] = {}
+    links_reached: set[str] = set()
+    problems, first = [], None
+    for press in range(1, max_presses + 1):
+        page.keyboard.press("Tab")
+        state = page.evaluate(FOCUS_STATE)
+        if state is None:
+            continue
+        if state == first:
+            break   # round the page once
+        first = first or state
+        if state["kind"]:
+            reached.setdefault(state["kind"], press)
+            if state["kind"] == "lesson link":
+                links_reached.add(state["href"])
+            if not state["ring"]:
+                problems.append(f"{name}: keyboard: no visible focus on the {state['kind']} {state['what']}")
+            if not state["shown"]:
+                problems.append(f"{name}: keyboard: the {state['kind']} {state['what']} takes the focus unseen")
+        if set(KEYBOARD_TARGETS) <= set(reached) and links_reached >= lesson_links:
+            break
+    for kind in KEYBOARD_TARGETS:
+        if kind not in reached:
+            problems.append(f"{name}: keyboard: the {kind} is not reached with the Tab key ({press} presses)")
+    for href in sorted(lesson_links - links_reached):
+        problems.append(f"{name}: keyboard: the lesson link {href.removeprefix(base)} is not reached with the Tab key")
+    print(f"keyboard ({name}): " + ", ".join(f"{k} after {n} Tab presses" for k, n in reached.items())
+          + f"; {len(links_reached)} of {len(lesson_links)} lesson links")
+    return list(dict.fromkeys(problems))
 
 
 def lesson_problems(name: str, state: dict) -> list[str]:
@@ -194,17 +326,24 @@ def lesson_problems(name: str, state: dict) -> list[str]:
 
 
 #: A tiny site with one planted fault of each kind, and the words the report must use for each
+PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+         "RU5ErkJggg==")
 PLANTED = {
-    "index.html": '<html><body><a href="missing.html">x</a><a href="notebooks/00_x.html#nowhere">y</a>'
-                  '<img src="gone.png"><script>console.error("planted")</script>'
-                  '<script src="https://cdn.example.org/lib.js"></script></body></html>',
-    "notebooks/00_x.html": '<html><body><a href="https://colab.research.google.com/github/a/b/blob/main/x.ipynb">'
-                           'colab</a><p>no figure</p></body></html>',
+    "index.html": '<html lang="en"><head><title>t</title></head><body><main><a href="missing.html">x</a>'
+                  '<a href="notebooks/00_x.html#nowhere">y</a><img src="gone.png" alt="gone">'
+                  '<script>console.error("planted")</script><script src="https://cdn.example.org/lib.js"></script>'
+                  '<p style="color: #00af00; background: #f3f4f5">green output text on grey</p>'
+                  f'<img src="{PIXEL}"></main></body></html>',
+    "notebooks/00_x.html": '<html lang="en"><head><title>t</title><style>a:focus { outline: none }</style></head>'
+                           '<body><main><a href="https://colab.research.google.com/github/a/b/blob/main/x.ipynb">'
+                           'colab</a><p>no figure</p></main></body></html>',
 }
 CAUGHT = ("link to missing missing.html", "link to missing anchor notebooks/00_x.html#nowhere",
           "image did not load", "console error: planted", "tried to load https://cdn.example.org/lib.js",
           "00_x.html: no figure shown", "does not name", "no download link", "no solutions toggle",
-          "search for 'attention' found nothing")
+          "search for 'attention' found nothing", "index.html (light): serious color-contrast: 1 element",
+          "index.html (dark): critical image-alt: 1 element", "the dark theme was not applied",
+          "the search is not reached with the Tab key", "no visible focus on the Colab link")
 
 
 def self_test() -> int:
@@ -216,7 +355,7 @@ def self_test() -> int:
             (build / name).parent.mkdir(parents=True, exist_ok=True)
             (build / name).write_text(text)
         (build / "search.html").write_text('<html><body><ul class="search"></ul></body></html>')
-        problems = check(build, search_timeout=2_000)
+        problems = check(build, search_timeout=2_000, keyboard_lesson="notebooks/00_x.html")
     missed = [fault for fault in CAUGHT if not any(fault in problem for problem in problems)]
     for fault in missed:
         print("MISSED", fault)

@@ -12,6 +12,8 @@ committed; ``site/conf.py`` points Sphinx and myst-nb at it). After this step ``
 - require.js 2.3.8, which the widget manager needs.
 - @jupyter-widgets/html-manager 1.0.15 (``dist/``): renders the widget views stored in lessons 02 and 07
   (ipywidgets 8), with the controls and output widgets built in.
+- axe-core 4.10.3 (``axe.min.js``), the accessibility engine ``tools/check_site.py`` injects into each page in the
+  browser; the pages themselves never load it (it lives in ``site/_vendor/axe/``, which Sphinx does not copy).
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ PACKAGES = (
     ("@jupyter-widgets/html-manager", "1.0.15",
      "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
      "dist", "html-manager"),
+    ("axe-core", "4.10.3",
+     "sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==",
+     "axe.min.js", "axe/axe.min.js"),
 )
 
 
