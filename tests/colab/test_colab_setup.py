@@ -8,8 +8,9 @@ records what it chose in ``.venv-colab/resolved.txt``. The replica is kept in ``
 the pins change.
 
 Like Colab: a fresh working folder without the course (Colab's ``/content``), ``google.colab`` imported before
-the first cell (here a stub module), an IPython shell, and no GPU, so the setup cell picks the backend Colab's CPU
-runtime gets. The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
+the first cell (here a stub module), an IPython shell, no GPU, so the setup cell picks the backend Colab's CPU
+runtime gets, and a fresh runtime for each notebook: an empty environment that sees the replica's packages, so
+what one setup cell installs never reaches the replica or the next notebook. The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
 ``HEAD``) instead of GitHub. A test fails if the setup cell changes the version of any package the replica had,
 if ``import utils`` does not find the clone afterwards, if a data file's checksum fails, or if any cell of the
 notebook raises.
@@ -36,14 +37,15 @@ PYTHON_ENV = "COURSE_COLAB_PYTHON"   # the Python to build the replica with, if 
 
 RUNNER = r'''
 import json, sys
-from importlib.metadata import distributions
+from importlib.metadata import distributions, version
 from pathlib import Path
 
 import google.colab   # Colab's kernel has imported it before the first cell runs
 from IPython.core.interactiveshell import InteractiveShell
 
-def installed():
-    return {d.metadata["Name"].lower().replace("_", "-"): d.version for d in distributions()}
+def installed():   # the version Python imports: the runtime's own copy first, then the image's
+    names = {d.metadata["Name"].lower().replace("_", "-") for d in distributions()}
+    return {name: version(name) for name in names}
 
 before = installed()
 result = InteractiveShell.instance().run_cell(Path(sys.argv[1]).read_text())
@@ -157,8 +159,22 @@ def test_the_replica_has_colabs_python_and_versions(replica):
     assert versions == pins, {n: (versions[n], pins[n]) for n in pins if versions[n] != pins[n]}
 
 
+def fresh_runtime(replica: Path, where: Path) -> Path:
+    """A fresh Colab runtime for one notebook: an empty environment on the replica's Python that sees the
+    replica's packages (Colab's image) through a .pth file. Whatever the setup cell installs lands here, so
+    every notebook starts from the same image, as a new Colab runtime does."""
+    subprocess.run([replica, "-m", "venv", "--without-pip", where], check=True)
+    python = where / "bin" / "python"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    own, image = (subprocess.run([p, "-c", purelib], capture_output=True, text=True, check=True).stdout.strip()
+                  for p in (python, replica))
+    (Path(own) / "colab_image.pth").write_text(image + "\n")
+    return python
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name.split("_")[0])
 def test_notebook_on_colab(notebook, replica, tmp_path):
+    replica = fresh_runtime(replica, tmp_path / "runtime")
     env = _environment(replica)
     cell = tmp_path / "setup_cell.py"
     cell.write_text(nbformat.read(notebook, as_version=4).cells[1].source)
