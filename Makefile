@@ -19,9 +19,11 @@ lab:                      ## create the environment and open the course in Jupyt
 check: setup              ## the set-up check a learner runs the day before: one line per item, green or red with the fix
 	$(PY) -m utils.check_setup
 
+# make test keeps JAX's compiled programs in a folder of its own (a clean clone starts it empty)
+TEST_CACHE ?= $(CURDIR)/.cache
 test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
-	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile   # unit tests + notebooks (each on its own backend)
-	COURSE_FAST=1 KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile -m "not backend_free and not once" tests   # the unit tests again, on JAX
+	COURSE_FAST=1 COURSE_CACHE_DIR=$(TEST_CACHE) KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile --durations=12   # unit tests + notebooks (each on its own backend)
+	COURSE_FAST=1 COURSE_CACHE_DIR=$(TEST_CACHE) KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile --durations=8 -m "not backend_free and not once" tests   # the unit tests again, on JAX
 
 OLDEST := .venv-oldest
 test-oldest:              ## the unit tests on both backends with the lowest TensorFlow, Keras, JAX and keras-self-attention requirements.txt admits
@@ -32,8 +34,9 @@ test-oldest:              ## the unit tests on both backends with the lowest Ten
 	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
 	COURSE_FAST=1 KERAS_BACKEND=jax $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
 
-bench: setup              ## training speed of every route side by side (about 15 min; writes benchmarks/)
+bench: setup              ## training speed of every route, interleaved; the compilation cache; attention_fit (writes benchmarks/)
 	$(PY) tools/bench_training.py
+	$(PY) tools/bench_compilation_cache.py   # JAX's persistent compilation cache: off, cold, warm; a notebook re-run
 	$(PY) tools/bench_attention_fit.py   # the clinic's attention_fit: ten seeds of lesson 07's Q000 pair
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs

@@ -285,7 +285,9 @@ def prepare_notebook(app, docname: str, source: list[str]) -> None:
 
 def setup(app):
     from lessons import write_lesson_table
+    from questions import write_questions_page
 
     write_lesson_table(SITE / "_generated" / "lessons.md")
+    write_questions_page(SITE / "_generated" / "questions.md")
     app.connect("source-read", prepare_notebook)
     app.connect("doctree-read", figure_alts_in_order)

@@ -26,7 +26,7 @@ def lessons() -> list[dict]:
     fast = json.loads(fast_file.read_text()) if fast_file.exists() else {}
     teaches = course_map()
     rows = []
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")):
+    for path in [*sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")), *sorted(NOTEBOOKS.glob("appendix_*.ipynb"))]:
         header = "".join(json.loads(path.read_text())["cells"][0]["source"])
         title = header.splitlines()[0].lstrip("# ").strip()
         rows.append({"notebook": path.name, "title": title, "summary": teaches.get(path.name, ""),

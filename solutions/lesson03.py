@@ -4,7 +4,7 @@ import math
 
 # Exercise 1: u sums to 1 with u >= 0 and every entry of h_t lies in (-1, 1), so u.h_t lies in (-1, 1);
 # two weights differ by the factor exp(score_a - score_b) < exp(1 - (-1)).
-seed002_ceiling = math.exp(1 - (-1))
+q002_ceiling = math.exp(1 - (-1))
 
 # Exercise 2: AttentionPooling(units=16) on 32 features has W (32 x 16), b (16) and v (16);
 # SeqWeightedAttention has W (32 x 1) and one bias.

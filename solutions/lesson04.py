@@ -14,7 +14,7 @@ def parameter_count(features, units, attention_type, use_additive_bias, use_atte
 
 
 def build_sequence_classifier(data):
-    """Seed 003's model, fixed: the masked attention layer, then mask-aware pooling before the softmax."""
+    """Q003's model, fixed: the masked attention layer, then mask-aware pooling before the softmax."""
     inputs = keras.Input((data.max_len, data.n_features))
     x = layers.Masking(mask_value=0.0)(inputs)
     x = layers.Bidirectional(layers.LSTM(16, return_sequences=True))(x)

@@ -6,7 +6,7 @@ from utils.self_attention import MaskedSeqSelfAttention
 
 
 def residual_before_lstm(data, units=16):
-    """Exercise 5.1: seed 001's residual, written with layers.Add so the mask reaches the LSTM and the pooling."""
+    """Exercise 5.1: Q001's residual, written with layers.Add so the mask reaches the LSTM and the pooling."""
     inputs = keras.Input((data.max_len, data.n_features))
     x = layers.Masking(mask_value=0.0)(inputs)
     attended = MaskedSeqSelfAttention(attention_type="multiplicative")(x)

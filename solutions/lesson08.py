@@ -11,7 +11,7 @@ mask_dropper = "phrases"
 
 
 def build_one_per_sentence(data):
-    """Exercise 8.2: seed 003's model with a mask (mask_zero=True), masked self-attention, and a masked pooling
+    """Exercise 8.2: Q003's model with a mask (mask_zero=True), masked self-attention, and a masked pooling
     that turns one vector per token into one per sentence before the classifier."""
     inputs = keras.Input((data.max_len,), dtype="int32")
     x = layers.Embedding(data.vocab_size, 32, mask_zero=True)(inputs)

@@ -11,10 +11,13 @@ sys.path.insert(0, str(ROOT))
 # Plain `pytest` runs the notebooks in fast mode too (nbval's kernels inherit this environment);
 # `COURSE_FAST=0 pytest` runs them in full.
 os.environ.setdefault("COURSE_FAST", "1")
-from utils.runtime import fast_compilation, is_fast  # noqa: E402 - imports neither Keras nor a backend
+from utils.runtime import enable_compilation_cache, fast_compilation, is_fast  # noqa: E402 - imports no Keras
 
 if is_fast():
     fast_compilation()   # as the notebooks' fast mode does: the tests compile far more than they compute
+# As the notebooks' setup cell does on JAX: a model configuration compiled once (by any test, worker or notebook
+# kernel) is loaded from disk afterwards. `make test` points COURSE_CACHE_DIR at a folder of its own.
+enable_compilation_cache()
 
 
 @pytest.fixture(scope="module")

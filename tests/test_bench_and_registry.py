@@ -58,11 +58,22 @@ def test_bench_summary_computes_speed_up_and_the_paired_difference():
     rows = {r["route"]: r for r in bench.summarise({"slow": base, "fast": fast}, "slow")}
     assert rows["slow"]["speed_up"] == 1.0 and "accuracy_difference" not in rows["slow"]
     assert rows["fast"]["speed_up"] == pytest.approx(4.0)
+    assert rows["fast"]["speed_up_95ci"][0] < rows["fast"]["speed_up_geometric_mean"] < rows["fast"]["speed_up_95ci"][1]
+    assert rows["fast"]["speed_up_geometric_mean"] == pytest.approx(4.0, abs=0.1)
     assert rows["fast"]["accuracy_difference"] == pytest.approx(0.005)
     assert rows["fast"]["difference_95ci"] == pytest.approx([0.005, 0.005])
     assert rows["fast"]["same_accuracy"] is True
     worse = {"m": {"fit_seconds": [1.0] * 4, "accuracy": list(np.subtract(base["m"]["accuracy"], 0.05))}}
     assert bench.summarise({"slow": base, "worse": worse}, "slow")[1]["same_accuracy"] is False
+
+
+def test_the_bench_interleaves_the_routes_chunk_by_chunk_in_alternating_order():
+    turns = bench.schedule(["m1", "m2"], ["A", "B"], seeds=5, chunk=2)
+    assert turns == [("m1", [0, 1], "A"), ("m1", [0, 1], "B"), ("m1", [2, 3, 4], "B"), ("m1", [2, 3, 4], "A"),
+                     ("m2", [0, 1], "A"), ("m2", [0, 1], "B"), ("m2", [2, 3, 4], "B"), ("m2", [2, 3, 4], "A")]
+    for model in ("m1", "m2"):   # every route trains every seed of every model exactly once
+        for route in ("A", "B"):
+            assert sorted(s for m, part, r in turns if (m, r) == (model, route) for s in part) == list(range(5))
 
 
 def test_stored_benchmark_names_every_closing_model_with_ten_seeds():

@@ -96,7 +96,7 @@ def test_without_residual_there_is_no_add(task):
 # the other bad encoder settings (norm, heads, units, dropout, stem ...) are tested with the spec in test_builder.py
 @pytest.mark.parametrize("options, message", [
     ({"attention": "additive"}, r"mixer_options\['attention'\] must be one of"),
-    ({"ff_units": -1}, r"mixer_options\['ff_units'\] must be an integer >= 0"),
+    ({"ff_units": -1}, r"mixer_options\['ff_units'\] must be a whole number >= 0"),
     ({"dropout": 1.0}, r"mixer_options\['dropout'\] must be a number in \[0, 1\)"),
 ])
 def test_spec_rejects_bad_encoder_options(options, message):
@@ -105,7 +105,7 @@ def test_spec_rejects_bad_encoder_options(options, message):
 
 
 def test_spec_rejects_a_negative_depth():
-    with pytest.raises(ValueError, match="depth must be an integer >= 0"):
+    with pytest.raises(ValueError, match="depth must be a whole number >= 0"):
         ClassifierSpec(mixer="encoder", depth=-1)
 
 

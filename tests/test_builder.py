@@ -39,6 +39,7 @@ LEGACY = {
         d, "after", False, units=32, attention_cls=SeqSelfAttention),
     "04 after, sigmoid": lambda d: old.build_self_attention_classifier(d, "after", units=32,
                                                                        attention_activation="sigmoid"),
+    "04 no attention (masked average)": lambda d: old.build_bilstm_classifier(d, "average", units=32),
     "05 dense encoder, residual": lambda d: old.build_encoder_classifier(d, front="dense", units=32, depth=1,
                                                                         residual=True, norm="none"),
     "05 dense encoder, plain": lambda d: old.build_encoder_classifier(d, front="dense", units=32, depth=1,
@@ -91,8 +92,8 @@ def test_registry_flaws_name_the_teaching_models():
     flawed = {name for name, entry in MODELS.items() if entry.flaw}
     assert flawed == {"01 JV flatten", "01 motif flatten", "04 after, SeqSelfAttention 0.51.0", "04 after, sigmoid",
                       "07 Q000, as posted", "07 Q000, fix 1: average", "07 Q000, fix 2: no sigmoid",
-                      "08 seed 003, no mask_zero"}
-    assert registry_table("08").loc["08 seed 003, no mask_zero", "architecture"].startswith(
+                      "08 Q003, no mask_zero"}
+    assert registry_table("08").loc["08 Q003, no mask_zero", "architecture"].startswith(
         "embedding(5000x32, no mask) -> bilstm(10)")
     table = registry_table("04")
     assert table.loc["04 after, sigmoid", "teaching flaw"].startswith("attention_activation='sigmoid'")
@@ -143,8 +144,8 @@ def test_embedding_stem_masks_token_padding():
 @pytest.mark.parametrize("fields, message", [
     ({"stem": "transformer"}, "stem must be one of"),
     ({"pool": "sum"}, "pool must be one of"),
-    ({"units": 0}, "units must be an integer >= 1"),
-    ({"units": 2.5}, "units must be an integer"),
+    ({"units": 0}, "units must be a whole number >= 1"),
+    ({"units": 2.5}, "units must be a whole number"),
     ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
     ({"stem": "dense", "dropout": 0.2}, "recurrent stem's input dropout"),
     ({"mixer": "self_attention", "pool": "last"}, "pool='last' reads the recurrent stem's final state"),
@@ -157,7 +158,7 @@ def test_embedding_stem_masks_token_padding():
     ({"mixer": "encoder", "placement": "before"}, "placement='before'"),
     ({"pool": "average", "pool_units": 8}, "pool_units sizes pool='attention'"),
     ({"input_noise": -0.1}, "input_noise"),
-    ({"vocab_size": 1}, "vocab_size must be an integer >= 2"),
+    ({"vocab_size": 1}, "vocab_size must be a whole number >= 2"),
 ])
 def test_spec_rejects_bad_fields(fields, message):
     with pytest.raises(ValueError, match=message):
@@ -169,7 +170,7 @@ def test_build_rejects_bad_data_and_spec(task):
         build_classifier(object())
     with pytest.raises(ValueError, match="spec must be a ClassifierSpec"):
         build_classifier(task, {"pool": "max"})
-    with pytest.raises(ValueError, match="units must be an integer"):
+    with pytest.raises(ValueError, match="units must be a whole number"):
         build_classifier(task, ClassifierSpec(), units=-1)
 
 

@@ -56,12 +56,12 @@ def compiled(model, loss="sparse_categorical_crossentropy"):
 
 # ------------------------------------------------------------------------------------------ broken models
 
-def flatten_head():                                   # seed 000's Masking -> BiLSTM -> Flatten
+def flatten_head():                                   # Q000's Masking -> BiLSTM -> Flatten
     inputs, x = _masked()
     return _head(inputs, layers.Flatten()(_bilstm(x)))
 
 
-def dense_per_step():                                 # seed 003: SeqSelfAttention -> Dense(1) on the sequence
+def dense_per_step():                                 # Q003: SeqSelfAttention -> Dense(1) on the sequence
     inputs, x = _masked()
     return _head(inputs, SeqSelfAttention(units=4)(_bilstm(x)), units=1, activation="sigmoid")
 
@@ -95,7 +95,7 @@ def single_vector():                                  # attention over the LSTM'
     return _head(inputs, layers.GlobalAveragePooling1D()(layers.Attention()([q, q])))
 
 
-def binary_loss_on_softmax():                         # seed 004
+def binary_loss_on_softmax():                         # Q004
     return compiled(good(), "binary_crossentropy")
 
 
@@ -119,7 +119,7 @@ def too_few_units():
     return compiled(_head(inputs, layers.GlobalAveragePooling1D()(_bilstm(x)), units=K - 1))
 
 
-def recurrent_dropout():                              # seed 004
+def recurrent_dropout():                              # Q004
     inputs, x = _masked()
     return _head(inputs, _bilstm(x, sequences=False, recurrent_dropout=0.2))
 

@@ -11,7 +11,8 @@ import pytest
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = {"utils", "solutions", "conftest", "legacy_builders", "fakes"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
+LOCAL = ({"utils", "solutions", "conftest", "legacy_builders", "fakes", "markers"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
+         | {p.stem for p in (ROOT / "site").glob("*.py")})   # the site's own modules (lessons, questions)
 
 
 def _requirement_lines(text: str) -> dict[str, str]:
@@ -74,7 +75,7 @@ def test_every_third_party_import_is_declared():
     dist_of = packages_distributions()
     missing = {}
     for path, source in _code_sources():
-        for module in _imports(source) - LOCAL - {"lessons"} - set(sys.stdlib_module_names):
+        for module in _imports(source) - LOCAL - set(sys.stdlib_module_names):
             dists = {d.lower() for d in dist_of.get(module, [module])}
             if not dists & (site if path in SITE_CODE else declared):
                 missing.setdefault(module, path.name)

@@ -30,8 +30,8 @@ def test_sequence_classifier_solution_passes(solutions, task):
     assert lesson04.check_sequence_classifier(solutions.build_sequence_classifier, task)
 
 
-def test_seed_003_model_fails(task, capsys):
-    def seed_003(data):  # Dense on the attended sequence: one prediction per time step
+def test_q003_model_fails(task, capsys):
+    def q003(data):  # Dense on the attended sequence: one prediction per time step
         inputs = keras.Input((data.max_len, data.n_features))
         x = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(inputs)
         x = SeqSelfAttention()(x)
@@ -43,7 +43,7 @@ def test_seed_003_model_fails(task, capsys):
         x = SeqSelfAttention()(layers.Bidirectional(layers.LSTM(4, return_sequences=True))(x))
         return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(layers.Flatten()(x)))
 
-    assert not lesson04.check_sequence_classifier(seed_003, task)
+    assert not lesson04.check_sequence_classifier(q003, task)
     assert "pool over time" in capsys.readouterr().out
     assert not lesson04.check_sequence_classifier(flatten, task)
     assert "padding" in capsys.readouterr().out

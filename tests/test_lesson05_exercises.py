@@ -14,7 +14,7 @@ def task():
     return make_motif_task(n_train=16, n_test=8, min_len=6, max_len=12, motif_len=3, seed=0)
 
 
-def seed001_plus(data):
+def q001_plus(data):
     """The learner's version: `x + attended` drops the mask."""
     inputs = keras.Input((data.max_len, data.n_features))
     x = layers.Masking(mask_value=0.0)(inputs)
@@ -31,7 +31,7 @@ def test_solutions_pass(solutions, task, capsys):
 
 
 def test_plus_operator_residual_fails(task, capsys):
-    assert check_residual_model(seed001_plus(task), task) is False
+    assert check_residual_model(q001_plus(task), task) is False
     assert "layers.Add" in capsys.readouterr().out
 
 

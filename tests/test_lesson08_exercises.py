@@ -55,8 +55,8 @@ def test_mask_dropper_check_rejects_wrong_answers(text, answer, hint, capsys):
     assert hint in capsys.readouterr().out
 
 
-def seed003(data, mask_zero=False, attention=SeqSelfAttention, pool=False):
-    """Seed 003's model, with the faults switched on or off."""
+def q003_model(data, mask_zero=False, attention=SeqSelfAttention, pool=False):
+    """Q003's model, with the faults switched on or off."""
     inputs = keras.Input((data.max_len,), dtype="int32")
     x = layers.Embedding(data.vocab_size, 8, mask_zero=mask_zero)(inputs)
     x = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(x)
@@ -71,10 +71,10 @@ def seed003(data, mask_zero=False, attention=SeqSelfAttention, pool=False):
     (lambda d: None, "Replace None"),
     (lambda d: "a model", "must return a keras.Model"),
     (lambda d: 1 / 0, "ZeroDivisionError"),
-    (lambda d: seed003(d), "one prediction per sentence is (None, 2)"),
-    (lambda d: seed003(d, mask_zero=False, attention=MaskedSeqSelfAttention, pool=True), "mask_zero=True"),
-    (lambda d: seed003(d, mask_zero=True, attention=SeqSelfAttention, pool=True), "Padding changed"),
-    (lambda d: seed003(d, mask_zero=True, attention=None, pool=True), "Keep the self-attention layer"),
+    (lambda d: q003_model(d), "one prediction per sentence is (None, 2)"),
+    (lambda d: q003_model(d, mask_zero=False, attention=MaskedSeqSelfAttention, pool=True), "mask_zero=True"),
+    (lambda d: q003_model(d, mask_zero=True, attention=SeqSelfAttention, pool=True), "Padding changed"),
+    (lambda d: q003_model(d, mask_zero=True, attention=None, pool=True), "Keep the self-attention layer"),
 ])
 def test_one_per_sentence_check_rejects_wrong_answers(text, build, hint, capsys):
     assert check_one_per_sentence(build, text) is False
@@ -99,3 +99,29 @@ def test_best_balanced_accuracy_beats_the_majority_rule(validation):
     assert best_balanced_accuracy(p, y) >= balanced_accuracy_score(y, np.zeros_like(y)) == 0.5
     with pytest.raises(ValueError, match="one probability"):
         check_threshold(lambda p, y: 0.5, p[:3], y)
+
+
+def test_learner_cnn_lstm_prints_keras_warning_without_a_path(text, capsys):
+    learner_cnn_lstm(text)
+    err = capsys.readouterr().err
+    assert "UserWarning: Layer 'phrases' (of type Conv1D)" in err and "destroy the mask" in err
+    assert "site-packages" not in err and ".py:" not in err
+
+
+def test_validation_view_holds_the_validation_part_and_no_test_item(text):
+    """Lesson 08 chooses each model's epochs on this view: its test slot is the cut run_seeds(validation=)
+    makes, with the matching sentences, and none of the real test sentences."""
+    from utils.data import split_validation
+    from utils.text import validation_view
+
+    view = validation_view(text, 0.2)
+    fit, held_out = split_validation(text.train, 0.2)
+    assert np.array_equal(view.test.X, held_out.X) and np.array_equal(view.test.y, held_out.y)
+    assert view.train is text.train and len(fit) + len(view.test) == len(text.train)
+    assert len(view.texts_test) == len(view.test) and len(view.sources_test) == len(view.test)
+    assert set(view.texts_test) <= set(text.texts_train)
+    assert not set(view.texts_test) & (set(text.texts_test) - set(text.texts_train))
+    for text_, row in zip(view.texts_test, view.test.X):   # each sentence matches its token ids
+        assert np.array_equal(text.train.X[text.texts_train.index(text_)], row)
+    with pytest.raises(ValueError, match="TextDataset"):
+        validation_view(object())

@@ -14,8 +14,7 @@ from utils.data import make_motif_task
 from utils.probe import attention_layers, attention_weights
 
 # keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
-tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                     reason="keras-self-attention runs on the TensorFlow backend only")
+from markers import tensorflow_only  # noqa: E402
 
 #: name -> (build_classifier fields, the attention layer's name, heads; None for a pooling layer)
 KINDS = {

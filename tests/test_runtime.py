@@ -89,6 +89,53 @@ def test_the_same_seed_gives_bit_identical_predictions_in_two_fresh_processes():
     assert outputs[0] == outputs[1], "two fresh processes trained the same seed to different predictions"
 
 
+TRAIN_WITH_CACHE = """
+import sys
+sys.path.insert(0, {root!r})
+from utils.runtime import choose_backend, enable_compilation_cache
+choose_backend("jax")
+print("cache:", enable_compilation_cache(sys.argv[1]) if len(sys.argv) > 1 else None)
+""" + TRAIN_ONE_SEED.replace("import hashlib, sys", "import hashlib")
+
+
+@pytest.mark.backend_free   # it starts its own JAX processes, whatever this process's backend
+def test_the_compilation_cache_is_used_and_changes_no_result(tmp_path):
+    """Off, cold (writes the cache) and warm (reads it): the same predictions bit for bit, and the warm run
+    loads every program from the cache rather than compiling and writing new ones."""
+    env = {**os.environ, "KERAS_BACKEND": "jax", "COURSE_PROGRESS": "0", "COURSE_COMPILATION_CACHE": "1"}
+    script = TRAIN_WITH_CACHE.format(root=str(ROOT))
+
+    def start(*cache):
+        return subprocess.Popen([sys.executable, "-c", script, *map(str, cache)], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def result(process):
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+        return out.split()[-2:]
+
+    def entries():
+        return sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+
+    off, cold = start(), start(tmp_path)   # side by side: neither sees the other's compiled programs
+    off, cold = result(off), result(cold)
+    written = entries()
+    warm = result(start(tmp_path))
+    assert written, "the cold run wrote nothing to the cache"
+    assert entries() == written, "the warm run compiled programs the cold run had cached"
+    assert off == cold == warm, "the compilation cache changed the predictions"
+
+
+def test_the_cache_folder_follows_the_setting_and_is_off_on_request(monkeypatch, tmp_path):
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path))
+    assert runtime.compilation_cache_dir() == tmp_path / "jax"
+    monkeypatch.setenv(runtime.CACHE_SWITCH_ENV, "0")
+    assert runtime.enable_compilation_cache() is None
+    assert runtime._shown_path(tmp_path / "jax") == "$COURSE_CACHE_DIR/jax"
+    monkeypatch.delenv(runtime.CACHE_ENV)
+    assert runtime._shown_path(Path.home() / "x") == "~/x"
+
+
 @pytest.fixture(scope="module")
 def tiny_task():
     return make_motif_task(40, 24, min_len=6, max_len=12, motif_len=3, seed=0)

@@ -10,8 +10,7 @@ from utils.probe import attention_weights
 from utils.self_attention import MaskedSeqSelfAttention, SeqSelfAttention, attention_on_padding
 
 # keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
-tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                     reason="keras-self-attention runs on the TensorFlow backend only")
+from markers import tensorflow_only  # noqa: E402
 
 VARIANTS = [
     {},

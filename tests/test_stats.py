@@ -7,7 +7,7 @@ import pytest  # noqa: E402
 
 from utils.plots import plot_paired  # noqa: E402
 from utils.stats import (VERDICTS, compare_paired, format_interval, item_interval, joint_interval,  # noqa: E402
-                         mean_ci, paired_table, seed_interval, wilson_interval)
+                         mean_ci, paired_table, seed_interval, show_verdicts, wilson_interval, HOW_TO_READ)
 from utils.training import SeedComparison  # noqa: E402
 
 from fakes import N_CLASSES, N_ITEMS, fake_model, shared_noise  # noqa: E402
@@ -21,6 +21,7 @@ def test_mean_ci_matches_the_t_interval():
     mean, low, high = mean_ci(values)
     assert mean == pytest.approx(0.92)
     assert high - mean == pytest.approx(4.3027 * values.std(ddof=1) / np.sqrt(3), rel=1e-4)
+    assert mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)   # no spread: the interval is the value, never nan
 
 
 @pytest.mark.parametrize("values, confidence, message", [
@@ -123,6 +124,24 @@ def test_identical_models_give_no_difference():
     assert pair.seeds_needed is None and "agree on every item" in pair.sentence()
 
 
+def test_a_constant_difference_is_not_called_agreement():
+    """For every seed B fixes one of A's errors and makes one of its own, on items that move from seed to seed:
+    the two disagree on items, yet B - A is 0 on every seed. The sentence must not say they agree everywhere."""
+    from dataclasses import replace
+
+    a = fake_model("A", 0.1)
+    runs = []
+    for i, run in enumerate(a.runs):
+        y_pred = run.y_pred.copy()
+        wrong, right = np.flatnonzero(y_pred != a.y_true), np.flatnonzero(y_pred == a.y_true)
+        y_pred[wrong[i]] = a.y_true[wrong[i]]
+        y_pred[right[i]] = (a.y_true[right[i]] + 1) % N_CLASSES
+        runs.append(replace(run, y_pred=y_pred))
+    pair = compare_paired(a, SeedComparison("A, two items swapped", runs, a.y_true, a.test_key))
+    assert pair.verdict == "no difference detected" and pair.seeds_needed is None and pair.disagreements == 2
+    assert "agree on every item" not in pair.sentence() and "same on every seed" in pair.sentence()
+
+
 def test_no_difference_says_how_many_seeds_it_would_take():
     noise = shared_noise()
     a = fake_model("A", 0.10, shared=noise)
@@ -180,12 +199,32 @@ def test_paired_table_and_forest_plot_show_every_pair():
     table = paired_table(*pairs)
     assert list(table["verdict"]) == ["B better", "no difference detected", "A better"]
     assert set(table["verdict"]) <= set(VERDICTS)
+    needed = table[f"seeds for a {pairs[0].gap:.2f} gap"]
+    assert list(needed[[0, 2]]) == ["resolved", "resolved"]   # a resolved verdict needs no seed estimate
+    assert needed[1] == ("-" if pairs[1].seeds_needed is None else pairs[1].seeds_needed)
     ax = plot_paired(pairs)
     assert len(ax.get_yticks()) == 3
     assert any(line.get_xdata()[0] == 0 for line in ax.get_lines())    # the zero line
     plt.close("all")
     with pytest.raises(ValueError, match="at least one"):
         plot_paired([])
+
+
+def test_show_verdicts_prints_each_sentence_before_its_table(capsys, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append((capsys.readouterr().out, obj)))
+    noise = shared_noise()
+    a, b = (fake_model(n, e, shared=noise) for n, e in (("A", 0.12), ("B", 0.07)))
+    pair = compare_paired(a, b)
+    show_verdicts(pair)
+    [(printed, table)] = shown
+    assert printed == pair.sentence() + "\n"
+    assert list(table["verdict"]) == [pair.verdict]
+    assert set(HOW_TO_READ) >= {"verdict", "test-item floor (+/-)", "items split per seed"}
+    with pytest.raises(ValueError, match="at least one"):
+        show_verdicts()
 
 
 def test_the_balanced_verdict_weighs_every_class_alike():
@@ -213,3 +252,18 @@ def test_the_balanced_verdict_weighs_every_class_alike():
     expected = np.mean([balanced_accuracy_score(y_true, r.y_pred) for r in b.runs])
     assert balanced.accuracy_b == pytest.approx(expected)
     assert compare_paired(a, b).difference < balanced.difference / 3   # plain accuracy hides most of the gap
+
+
+def test_every_verdict_column_is_explained_in_the_code_and_on_the_cheat_sheet():
+    """The columns paired_table prints, HOW_TO_READ and the cheat sheet's "How to read a verdict" table agree."""
+    from pathlib import Path
+
+    noise = shared_noise()
+    a, b = (fake_model(n, e, shared=noise) for n, e in (("A", 0.12), ("B", 0.07)))
+    columns = set(paired_table(compare_paired(a, b)).columns) - {"B", "A", "seeds"}
+    explained = set(HOW_TO_READ) - {"B, A"}
+    assert columns == explained
+    sheet = (Path(__file__).resolve().parents[1] / "site" / "cheatsheet.md").read_text()
+    section = sheet.split("## How to read a verdict", 1)[1]
+    rows = {line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")}
+    assert explained <= rows, explained - rows

@@ -11,7 +11,7 @@ read the arguments a newer one adds (Keras 3.13, Colab's in 2026, fails on a fil
 The data is synthetic (utils.data.make_motif_task, seeded): 3 classes of 3-channel "sensor" sequences, 20 to 40
 steps, raw (unscaled) values, and one class made rare. The model is a learner's, with faults the clinic finds:
 keras-self-attention 0.51.0's SeqSelfAttention (the course's keras.ops copy, so it loads on every backend), which
-lets real steps attend to padding, and binary cross-entropy on a softmax over three classes (seed 004's loss).
+lets real steps attend to padding, and binary cross-entropy on a softmax over three classes (Q004's loss).
 A .keras file is a zip that records when it was written, so a re-run gives new checksums.
 """
 from __future__ import annotations

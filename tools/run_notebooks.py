@@ -4,7 +4,9 @@ Usage: python tools/run_notebooks.py [--fast] [NOTEBOOK ...]   (default: every n
 
 Each notebook runs in a fresh kernel from notebooks/, with COURSE_FAST removed from the
 environment. Its metadata records the mode and the seconds taken; notebooks/run_times.json
-collects the times, and the header line "Run time" and the README course map row are refreshed.
+collects the times, and the header line "Run time" and the README course map row are refreshed. Each run
+starts with an empty JAX compilation cache of its own, so a recorded time is a learner's first run of that
+notebook (a re-run is faster: tools/bench_compilation_cache.py measures by how much).
 
 With ``--fast`` each notebook runs in fast mode (COURSE_FAST=1, what CI runs) only to be timed: nothing is
 written to the notebook, and notebooks/run_times_fast.json collects the times (the workshop schedules use them).
@@ -15,6 +17,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,10 +39,12 @@ def execute(nb, fast: bool) -> float:
         os.environ["COURSE_FAST"] = "1"
     else:
         os.environ.pop("COURSE_FAST", None)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as cache:   # a first run: nothing compiled yet
+        os.environ["COURSE_CACHE_DIR"] = cache
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        return time.perf_counter() - start
 
 
 def run(path: Path) -> float:

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from utils.runtime import colab_url, repo_url  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted([*(ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"),   # the lessons, then the appendices
+                    *(ROOT / "notebooks").glob("appendix_*.ipynb")])
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
 SETUP_MARKER = "from utils.runtime import setup_notebook"
 #: What the Colab setup cell installs, with the pins of requirements.txt: only what Colab lacks, the two

@@ -222,16 +222,16 @@ class ThreeAnswers:
         printer.text(str(self))
 
     def plot(self, title: str = "The three answers' evidence"):
-        """The paired forest plot (attention fit, and the best peer against the model) beside the peers' scores."""
+        """The paired forest plot (attention fit, and the best peer against the model) above the peers' scores."""
         import matplotlib.pyplot as plt
 
         from .plots import plot_paired
 
         pairs = ([self.fit.paired] if self.fit else []) + list(self.ceiling)
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.3, 1]})
+        # stacked, not side by side: readable at a page's width (about 7 in)
+        fig, (left, right) = plt.subplots(2, 1, figsize=(7, 8.5), gridspec_kw={"height_ratios": [1.2, 1]})
         if pairs:
             plot_paired(pairs, ax=left, title="Paired verdicts, B - A")
-            left.get_legend().set_bbox_to_anchor((0.5, -0.3))   # below the axis label
         else:
             left.set_axis_off()
             left.text(0.5, 0.5, "no paired verdict:\ngive both builders", ha="center", va="center")
@@ -246,12 +246,12 @@ class ThreeAnswers:
         right.barh(range(len(rows)), values, color=colours)
         right.axvline(scores.max(), color="black", ls=":", label=f"best peer: {scores.idxmax()}")
         for i, v in enumerate(values):
-            right.text(v, i, f" {v:.3f}", va="center", fontsize=8)
+            right.text(v, i, f" {v:.3f}", va="center", fontsize=9)
         right.set_yticks(range(len(rows)), names, fontsize=9)
         right.invert_yaxis()
         right.set(xlim=(0, 1.12), xlabel="balanced accuracy on the test split (mean over seeds)",
                   title="The ceiling: peers and your models")
-        right.legend(fontsize=8, loc="upper right")
+        right.legend(fontsize=9, loc="lower right")   # clear of the bars' value labels at their right ends
         fig.suptitle(title)
         fig.tight_layout()
         return fig

@@ -20,14 +20,15 @@ Layer names are fixed (``masking``, ``bilstm``, ``self_attention``, ``block1_att
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import inspect
+from dataclasses import dataclass, field, replace
 
 import keras
 import numpy as np
 from keras import layers, ops
 
 from .blocks import ATTENTIONS, NORMS, encoder_block
-from .data import check_choice
+from .data import check_choice, whole_number
 from .pooling import AttentionPooling, MaskedMaxPooling, SeqWeightedAttention
 from .self_attention import MaskedSeqSelfAttention, is_seq_self_attention
 
@@ -36,7 +37,17 @@ RECURRENT_STEMS = {"bilstm": (layers.LSTM, True), "lstm": (layers.LSTM, False),
 STEMS = (*RECURRENT_STEMS, "dense", "conv", "none")
 MIXERS = (None, "attention", "self_attention", "encoder")
 PLACEMENTS = ("after", "before")
-POOLS = ("last", "flatten", "average", "max", "attention", "weighted")
+#: Each read-out and the layer that makes it (None: "last" reads the stem's final state, no layer). POOLS is read
+#: off this table, so a read-out cannot be named without saying how it is built.
+POOL_LAYERS = {
+    "last": lambda spec: None,
+    "flatten": lambda spec: layers.Flatten(name="flatten"),
+    "average": lambda spec: layers.GlobalAveragePooling1D(name="masked_average"),
+    "max": lambda spec: MaskedMaxPooling(name="masked_max"),
+    "attention": lambda spec: AttentionPooling(spec.pool_units, name="attention_pooling"),
+    "weighted": lambda spec: SeqWeightedAttention(name="seq_weighted_attention"),
+}
+POOLS = tuple(POOL_LAYERS)
 #: The options each mixer accepts in ``mixer_options`` (``self_attention`` takes SeqSelfAttention's arguments).
 MIXER_OPTIONS = {
     "attention": {"use_scale", "score_mode", "dropout"},
@@ -45,7 +56,9 @@ MIXER_OPTIONS = {
                        "use_attention_bias", "attention_activation", "attention_regularizer_weight", "layer"},
     "encoder": {"attention", "heads", "ff_units", "dropout", "norm"},
 }
-ENCODER_DEFAULTS = {"attention": "mha", "heads": 4, "ff_units": None, "dropout": 0.0, "norm": "post"}
+#: The encoder mixer's options and their defaults, read off encoder_block's signature (one place to change them).
+ENCODER_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(encoder_block).parameters.items()
+                    if name in ("attention", "heads", "ff_units", "dropout", "norm")}
 
 
 def _fraction(name: str, value) -> float:
@@ -53,12 +66,6 @@ def _fraction(name: str, value) -> float:
             or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     return float(value)
-
-
-def _count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -97,16 +104,16 @@ class ClassifierSpec:
         check_choice("mixer", self.mixer, MIXERS)
         check_choice("placement", self.placement, PLACEMENTS)
         check_choice("pool", self.pool, POOLS)
-        _count("units", self.units)
-        _count("depth", self.depth, minimum=0)  # 0: the mixer removed, all else kept
-        _count("embedding_dim", self.embedding_dim)
+        whole_number("units", self.units)
+        whole_number("depth", self.depth, minimum=0)  # 0: the mixer removed, all else kept
+        whole_number("embedding_dim", self.embedding_dim)
         _fraction("dropout", self.dropout)
         _fraction("head_dropout", self.head_dropout)
         if isinstance(self.input_noise, bool) or not isinstance(self.input_noise, (int, float)) \
                 or self.input_noise < 0:
             raise ValueError(f"input_noise must be a standard deviation >= 0, got {self.input_noise!r}")
         if self.vocab_size is not None:
-            _count("vocab_size", self.vocab_size, minimum=2)
+            whole_number("vocab_size", self.vocab_size, minimum=2)
         if self.mask_zero not in (True, False):
             raise ValueError(f"mask_zero must be True or False, got {self.mask_zero!r}")
         if not self.mask_zero and self.vocab_size is None:
@@ -114,7 +121,7 @@ class ClassifierSpec:
         if self.pool_units is not None:
             if self.pool != "attention":
                 raise ValueError(f"pool_units sizes pool='attention', not pool={self.pool!r}")
-            _count("pool_units", self.pool_units)
+            whole_number("pool_units", self.pool_units)
         if self.dropout and self.stem not in RECURRENT_STEMS:
             raise ValueError(f"dropout is the recurrent stem's input dropout; stem={self.stem!r} has none")
         if self.residual not in (None, True, False):
@@ -145,10 +152,10 @@ class ClassifierSpec:
             merged = {**ENCODER_DEFAULTS, **options}
             check_choice("mixer_options['attention']", merged["attention"], ATTENTIONS)
             check_choice("mixer_options['norm']", merged["norm"], NORMS)
-            _count("mixer_options['heads']", merged["heads"])
+            whole_number("mixer_options['heads']", merged["heads"])
             _fraction("mixer_options['dropout']", merged["dropout"])
             if merged["ff_units"] is not None:
-                _count("mixer_options['ff_units']", merged["ff_units"], minimum=0)
+                whole_number("mixer_options['ff_units']", merged["ff_units"], minimum=0)
         elif self.mixer == "attention":
             if "dropout" in options:
                 _fraction("mixer_options['dropout']", options["dropout"])
@@ -176,9 +183,6 @@ class ClassifierSpec:
         else:
             parts = [stem]
         return " -> ".join([*parts, self.pool])
-
-    def as_dict(self) -> dict:
-        return {k: (v.__name__ if isinstance(v, type) else v) for k, v in asdict(self).items()}
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -210,7 +214,7 @@ def _check_data(data, spec: ClassifierSpec) -> tuple[int, int | None, int]:
     except AttributeError as error:
         raise ValueError(f"data must describe its sequences (max_len, n_features, n_classes), like "
                          f"utils.data.Dataset: {error}") from None
-    _count("data.max_len", max_len)
+    whole_number("data.max_len", max_len)
     if n_classes < 2:
         raise ValueError(f"a classifier needs at least 2 classes, data has {n_classes}")
     if spec.pool == "flatten" and max_len is None:
@@ -262,17 +266,8 @@ def _tensorflow_only(layer) -> None:
 
 
 def _pool(x, spec: ClassifierSpec):
-    if spec.pool == "last":
-        return x  # the stem returned its final state
-    if spec.pool == "flatten":
-        return layers.Flatten(name="flatten")(x)
-    if spec.pool == "average":
-        return layers.GlobalAveragePooling1D(name="masked_average")(x)
-    if spec.pool == "max":
-        return MaskedMaxPooling(name="masked_max")(x)
-    if spec.pool == "attention":
-        return AttentionPooling(spec.pool_units, name="attention_pooling")(x)
-    return SeqWeightedAttention(name="seq_weighted_attention")(x)
+    layer = POOL_LAYERS[spec.pool](spec)
+    return x if layer is None else layer(x)
 
 
 def build_classifier(data, spec: ClassifierSpec | None = None, **fields) -> keras.Model:

@@ -218,7 +218,7 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
 
 def one_against_rest(data: Dataset, single: int, pooled, names=None) -> Dataset:
     """A binary task from a multi-class one: class ``single`` becomes class 0 and the ``pooled`` classes class 1
-    (seed 002's "class 0 against 7 pooled classes"); sequences of other classes are dropped, both splits alike."""
+    (Q002's "class 0 against 7 pooled classes"); sequences of other classes are dropped, both splits alike."""
     pooled = sorted(int(c) for c in pooled)
     if single in pooled or not pooled or not set([single, *pooled]) <= set(range(data.n_classes)):
         raise ValueError(f"single ({single}) and pooled ({pooled}) must be distinct classes of 0..{data.n_classes - 1}")
@@ -272,13 +272,13 @@ def _encode_labels(labels, class_names=None) -> tuple[np.ndarray, tuple[str, ...
 
 
 def pad_right(sequences, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pad (T_i, F) arrays with zero steps on the right into (N, T, F), and return the true lengths.
-    Longer sequences are cut to ``max_len`` (keeping their start)."""
+    """Pad (T_i, F) arrays with zero steps on the right into (N, T, F) (``keras.utils.pad_sequences``), and
+    return the true lengths. Longer sequences are cut to ``max_len`` (keeping their start)."""
+    from keras.utils import pad_sequences
+
     lengths = np.array([min(len(s), max_len or len(s)) for s in sequences], np.int32)
-    T = int(max_len or lengths.max())
-    X = np.zeros((len(sequences), T, sequences[0].shape[1]), np.float32)
-    for i, (seq, length) in enumerate(zip(sequences, lengths)):
-        X[i, :length] = seq[:length]
+    X = pad_sequences(list(sequences), maxlen=int(max_len or lengths.max()), dtype="float32", padding="post",
+                      truncating="post", value=0.0)
     return X, lengths
 
 

@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import pandas as pd
 from keras import layers
+from scipy.stats import entropy as entropy_of
 
 from .data import Dataset, split_validation
 from .keras_internals import get_keras_mask
@@ -522,8 +523,8 @@ def _normalised_entropy(w, lengths, real_q) -> float:
     """Mean entropy of the weights over each sequence's real keys, as a share of log(length) (1 = uniform)."""
     queries = real_q if w.shape[1] == w.shape[2] else np.ones((len(w), 1), bool)
     p = np.where(real_q[:, None, :], w, 0.0)
-    p = p / np.maximum(p.sum(-1, keepdims=True), 1e-12)
-    entropy = -np.where(p > 0, p * np.log(np.maximum(p, 1e-12)), 0.0).sum(-1)
+    total = p.sum(-1)
+    entropy = np.where(total > 0, entropy_of(np.where(total[..., None] > 0, p, 1.0), axis=-1), 0.0)   # scipy normalises p
     return float((entropy / np.log(np.maximum(lengths, 2))[:, None])[queries].mean())
 
 

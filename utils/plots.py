@@ -49,7 +49,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names, normalize: str | None = "
     cm = confusion_matrix(y_true, y_pred, labels=range(n), normalize=normalize)
     ax = ax or plt.subplots(figsize=(0.55 * n + 2.5, 0.5 * n + 2))[1]
     sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False, ax=ax,
-                xticklabels=class_names, yticklabels=class_names, vmin=0, annot_kws={"fontsize": 7})
+                xticklabels=class_names, yticklabels=class_names, vmin=0, annot_kws={"fontsize": 9})
     ax.set(xlabel="predicted", ylabel="true", title=title or "")
     return ax
 
@@ -83,9 +83,9 @@ def plot_attention_heatmaps(weights, titles=None, query_label: str = "query", ke
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
         if key_ticks is not None:
-            ax.set_xticks(range(len(key_ticks)), key_ticks, fontsize=7)
+            ax.set_xticks(range(len(key_ticks)), key_ticks, fontsize=9)
         if query_ticks is not None:
-            ax.set_yticks(range(len(query_ticks)), query_ticks, fontsize=7)
+            ax.set_yticks(range(len(query_ticks)), query_ticks, fontsize=9)
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     return fig
 
@@ -102,34 +102,55 @@ def plot_weights_over_time(sequence, weights, length: int | None = None, motif: 
     length = len(x) if length is None else int(length)
     ax = ax or plt.subplots(figsize=(8, 3))[1]
     steps = np.arange(length)
-    ax.plot(steps, x[:length], color="0.75", lw=0.8)
+    lines = ax.plot(steps, x[:length], color="0.75", lw=0.8)
     ax.set(xlabel="time step", ylabel="input", title=title or "")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))   # whole time steps
+    handles = [lines[0]]
+    lines[0].set_label("input channels")
     if motif is not None:
-        ax.axvspan(motif[0] - 0.5, motif[1] - 0.5, color="gold", alpha=0.35, label="true motif")
-        ax.legend(loc="upper left", fontsize=8)
+        handles.append(ax.axvspan(motif[0] - 0.5, motif[1] - 0.5, color="gold", alpha=0.35, label="true motif"))
     twin = ax.twinx()
-    twin.bar(steps, w[:length], color="tab:red", alpha=0.7, width=1.0)
+    twin.grid(False)                                     # one grid (the input axis's) is enough
+    handles.append(twin.bar(steps, w[:length], color="tab:red", alpha=0.7, width=1.0, label="attention weight"))
+    twin.legend(handles=handles, loc="best", fontsize=9)   # on the top axis, so no bar hides it; where it covers least
     twin.set_ylabel("attention weight", color="tab:red")
     twin.set_ylim(0, max(float(w[:length].max()) * 1.1, 1e-6))
     return ax
 
 
-def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str = "", indices=None):
-    """A few sequences (the first ``n``, or ``indices``), one panel each, with the padded tail shaded."""
+def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str = "", indices=None,
+                   ncols: int | None = None, channel_names=None):
+    """A few sequences (the first ``n``, or ``indices``), one panel each, with the padded tail shaded.
+
+    ``ncols`` panels per row (default: all in one row); ``channel_names`` (one per plotted channel) adds a
+    legend of the channels and the padding below the panels."""
     indices = list(range(n)) if indices is None else [int(i) for i in indices]
     if not indices or min(indices) < 0 or max(indices) >= len(part):
         raise ValueError(f"need 1 or more sequence indices in 0..{len(part) - 1}, got {indices}")
-    fig, axes = plt.subplots(1, len(indices), figsize=(3.2 * len(indices), 2.6), sharey=True, squeeze=False)
-    for ax, i in zip(axes[0], indices):
+    if channel_names is not None and len(channel_names) != min(channels, part.X.shape[2]):
+        raise ValueError(f"need one name per plotted channel ({min(channels, part.X.shape[2])}), got {len(channel_names)}")
+    ncols = len(indices) if ncols is None else max(1, min(int(ncols), len(indices)))
+    nrows = -(-len(indices) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
+    for ax, i in zip(axes.flat, indices):
         length = int(part.lengths[i])
-        ax.plot(part.X[i, :, :channels], lw=1)
-        ax.axvspan(length - 0.5, part.X.shape[1] - 0.5, color="0.85", label="padding")
+        lines = ax.plot(part.X[i, :, :channels], lw=1)
+        span = ax.axvspan(length - 0.5, part.X.shape[1] - 0.5, color="0.85", label="padding")
         ax.set(title=f"{class_names[part.y[i]]}, length {length}", xlabel="time step")
         if part.motif_start is not None:
-            ax.axvline(part.motif_start[i], color="k", ls=":", lw=1)
-    axes[0, 0].legend(loc="lower left", fontsize=7)
+            start = ax.axvline(part.motif_start[i], color="k", ls=":", lw=1)
+    for ax in axes.flat[len(indices):]:
+        ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout()
+    if channel_names is None:
+        axes[0, 0].legend(loc="lower left", fontsize=9)
+        fig.tight_layout()
+    else:
+        handles, labels = [*lines, span], [*channel_names, "padding"]
+        if part.motif_start is not None:
+            handles, labels = [*handles, start], [*labels, "motif starts"]
+        fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
+        fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -148,7 +169,7 @@ def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
         ax.hlines(row, *pair.over_seeds, color=colour, lw=5, alpha=0.6)
         ax.plot(pair.difference, row, "o", color=colour, markersize=7)
     ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(range(len(pairs)), [f"{p.b}\n  vs {p.a}" for p in pairs], fontsize=8)
+    ax.set_yticks(range(len(pairs)), [f"{p.b}\n  vs {p.a}" for p in pairs], fontsize=9)
     ax.invert_yaxis()
     metrics = sorted({getattr(p, "metric", "accuracy") for p in pairs})
     ax.set(xlabel=f"difference in test {' / '.join(metrics)}, B - A", title=title)
@@ -157,8 +178,9 @@ def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
     handles = [Line2D([], [], color="0.3", lw=5, alpha=0.6, label="95% CI over seeds"),
                Line2D([], [], color="0.3", lw=1.5, label="95% CI over seeds and items"),
                *(Line2D([], [], color=c, marker="o", ls="", label=v) for v, c in colours.items())]
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
-    return ax
+    height = ax.get_position().height * ax.figure.get_figheight()      # the axes' height in inches
+    ax.legend(handles=handles, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.55 / height), ncol=3)
+    return ax   # the legend sits a fixed 0.55 in below the axes, under the axis label, whatever the figure's height
 
 
 def _word_rows(words_rows, weight_rows) -> list[tuple[list[str], np.ndarray]]:
@@ -216,8 +238,8 @@ def plot_highlighted_words(words_rows, weight_rows, labels=None, cmap: str = "Rd
         text[row, :len(words)] = [w if len(w) <= 10 else w[:9] + "…" for w in words]
     fig, ax = plt.subplots(figsize=(min(1.0 * width + 2.5, 18), 0.45 * len(pairs) + 0.8))
     sns.heatmap(grid, annot=text, fmt="", cmap=cmap, vmin=-1, vmax=1, cbar=False, ax=ax, linewidths=0.5,
-                linecolor="white", annot_kws={"fontsize": 8})
-    ax.set_yticks(np.arange(len(pairs)) + 0.5, labels, rotation=0, fontsize=8)
+                linecolor="white", annot_kws={"fontsize": 9})
+    ax.set_yticks(np.arange(len(pairs)) + 0.5, labels, rotation=0, fontsize=9)
     ax.set_xticks([])
     fig.tight_layout()
     return fig

@@ -22,6 +22,8 @@ COLAB_BASE = "https://colab.research.google.com/github/"
 FAST_ENV = "COURSE_FAST"
 BACKEND_ENV = "COURSE_BACKEND"  # a learner's override of the automatic backend choice
 BACKENDS = ("jax", "tensorflow")
+CACHE_ENV = "COURSE_CACHE_DIR"           # where the course keeps JAX's compiled programs (default ~/.cache/...)
+CACHE_SWITCH_ENV = "COURSE_COMPILATION_CACHE"   # "0" turns the persistent compilation cache off
 #: On TensorFlow, :func:`set_seed` also switches on op determinism: ``"auto"`` where an NVIDIA driver is present
 #: (cuDNN kernels may otherwise differ between runs), ``True``/``False`` always/never. On a CPU it changes no
 #: result (``make bench`` trained every closing model for ten seeds both ways: the same accuracies) and costs
@@ -75,6 +77,46 @@ def fast_compilation() -> None:
     if "jax" in sys.modules:
         sys.modules["jax"].config.update("jax_disable_most_optimizations",
                                          os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] not in ("0", "false"))
+
+
+def compilation_cache_dir() -> Path:
+    """The folder of JAX's persistent compilation cache: ``$COURSE_CACHE_DIR/jax`` if set, else
+    ``~/.cache/attention-lstm-course/jax`` (on Colab that is the runtime's own disk, gone with the runtime)."""
+    base = os.environ.get(CACHE_ENV, "").strip()
+    return (Path(base).expanduser() if base else Path.home() / ".cache" / "attention-lstm-course") / "jax"
+
+
+def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
+    """On JAX, keep every compiled program on disk (JAX's persistent compilation cache), so a re-run of a
+    notebook, or another notebook that builds the same model, loads it instead of compiling it again.
+
+    JAX's defaults keep only programs that took more than a second to compile; the course's models compile in
+    0.1-3 s each, many times over, so both thresholds are lowered to keep them all (JAX documentation,
+    "Persistent compilation cache"). The cache key covers the program, the compiler flags and the versions,
+    so a cached program computes exactly what a fresh compile would (a test compares the weights bit for bit).
+    Returns the folder, or None on TensorFlow or when ``COURSE_COMPILATION_CACHE=0``. To clear it, delete the
+    folder. Trust: anyone who can write to the folder can run code in your kernel, so keep it private.
+    """
+    if os.environ.get("KERAS_BACKEND") != "jax" or os.environ.get(CACHE_SWITCH_ENV, "1").strip() in ("0", "false"):
+        return None
+    import jax
+
+    folder = Path(path).expanduser() if path is not None else compilation_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return folder
+
+
+def _shown_path(path: Path) -> str:
+    """A path as the setup cell prints it, free of this machine's folders: under ``$COURSE_CACHE_DIR`` when that
+    is set (as ``make test`` and ``tools/run_notebooks.py`` set it), else under ``~``."""
+    base = os.environ.get(CACHE_ENV, "").strip()
+    if base and path.is_relative_to(Path(base).expanduser()):
+        return f"${CACHE_ENV}/" + path.relative_to(Path(base).expanduser()).as_posix()
+    home = Path.home()
+    return "~/" + path.relative_to(home).as_posix() if path.is_relative_to(home) else str(path)
 
 
 def is_fast() -> bool:
@@ -246,6 +288,7 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
     import seaborn as sns
 
     choose_backend(backend)
+    cache = enable_compilation_cache()
     # keras.utils.set_random_seed also seeds TensorFlow when it is installed, so it is imported on either
     # backend: import it here, after the filter that drops its known harmless native log lines
     _filter_native_stderr_in_kernel()
@@ -256,6 +299,9 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")
     print_device_report()
+    if cache is not None:
+        print(f"{'compilation cache':>22}: {_shown_path(cache)} (a re-run skips JAX's compiling; to clear it, "
+              f"delete the folder; {CACHE_SWITCH_ENV}=0 turns it off)")
     warn_if_keras_too_old()
 
 
@@ -271,7 +317,9 @@ def warn_if_keras_too_old() -> None:
 
     import keras
 
-    found = tuple(int(part) for part in re.findall(r"\d+", keras.__version__)[:2])
+    from packaging.version import Version
+
+    found = Version(keras.__version__).release[:2]
     if found < MIN_KERAS:
         wanted = ".".join(map(str, MIN_KERAS))
         warnings.warn(f"Keras {keras.__version__} is older than the course's {wanted}: keras.layers.Attention "

@@ -170,11 +170,12 @@ def load_model(path: str | Path, custom_objects: dict | None = None, *, verbose:
     line names each layer mapped. Which layers a file uses is read from its config (``config.json`` inside a
     ``.keras`` archive, the ``model_config`` attribute of a legacy ``.h5``), not found by trial.
 
-    A legacy ``.h5`` loads when Keras 3 can rebuild its graph. Seen with Keras 3.15: a ``Sequential`` model with
-    ``Masking`` (Masking -> LSTM, or Masking -> BiLSTM -> SeqSelfAttention -> Flatten) loads; the same layers as
-    a functional model (``keras.Input`` -> ``Masking`` -> ...) do not: the mask computation is recorded in the
-    graph as ``NotEqual`` and ``Any`` ops, which the legacy format cannot rebuild
-    (``ValueError: Unknown layer: 'NotEqual'``).
+    A legacy ``.h5`` loads when Keras 3 can rebuild its graph. Seen with Keras 3.15.1, on TensorFlow and on JAX: a
+    ``Sequential`` model with ``Masking`` (Masking -> LSTM, or Masking -> BiLSTM -> SeqSelfAttention -> pooling)
+    loads; the same layers as a functional model (``keras.Input`` -> ``Masking`` -> ...) do not, with or without
+    an attention layer: the ``.h5`` config records the mask's computation as ``NotEqual`` and ``Any`` operation
+    nodes, which the legacy loader cannot rebuild (``ValueError: Unknown layer: 'NotEqual'``; lesson 04,
+    Appendix A).
 
     Args:
         path: a ``.keras`` file (or a legacy ``.h5``).

@@ -51,8 +51,11 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
     """
     values = _values(values, confidence)
     mean = values.mean()
-    half = stats.t.ppf((1 + confidence) / 2, df=len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(mean), float(mean - half), float(mean + half)
+    sem = stats.sem(values)
+    if sem == 0:   # every value equal: the interval is that value (scipy would return nan for a zero scale)
+        return float(mean), float(mean), float(mean)
+    low, high = stats.t.interval(confidence, df=len(values) - 1, loc=mean, scale=sem)
+    return float(mean), float(low), float(high)
 
 
 def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -176,24 +179,17 @@ class PairedComparison:
             winner = self.b if self.verdict == VERDICTS[0] else self.a
             return f"{head}: {self.verdict} ({winner})."
         text = f"{head}: {self.verdict}."
-        if self.seeds_needed is None:
+        if self.seeds_needed is None and self.disagreements == 0:
             text += " The two agree on every item for every seed; more seeds cannot show a gap."
+        elif self.seeds_needed is None:
+            text += (" B - A is the same on every seed, so the seed-to-seed spread gives no estimate of the seeds"
+                     f" a gap of {self.gap:.3f} would need; test-item sampling alone spans +/-{self.item_floor:.3f}.")
         else:
             text += (f" From the seed-to-seed spread, about {self.seeds_needed} seeds would detect a gap of"
                      f" {self.gap:.3f}")
             text += (f"; but test-item sampling alone spans +/-{self.item_floor:.3f}, so no number of seeds"
                      " resolves that gap on this test set." if self.item_floor >= self.gap else ".")
         return text
-
-    def row(self) -> dict:
-        """The comparison as numbers (for :func:`paired_table` and for tests)."""
-        return {"A": self.a, "B": self.b, "seeds": len(self.seeds), "test items": self.n_items,
-                "accuracy A": self.accuracy_a, "accuracy B": self.accuracy_b, "B - A": self.difference,
-                "over seeds low": self.over_seeds[0], "over seeds high": self.over_seeds[1],
-                "over seeds and items low": self.over_seeds_and_items[0],
-                "over seeds and items high": self.over_seeds_and_items[1],
-                "disagreements per seed": self.disagreements, "verdict": self.verdict,
-                f"seeds for a {self.gap:.3f} gap": self.seeds_needed}
 
 
 def _seeds_needed(per_seed_sd: float, gap: float, confidence: float, power: float = 0.8) -> int | None:
@@ -265,17 +261,54 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: 
 
 
 def paired_table(*pairs: PairedComparison) -> pd.DataFrame:
-    """One display row per paired comparison: B - A with both intervals, the verdict, the seeds it would take
-    to detect a gap of ``gap`` from the seed-to-seed spread, and the half-width that test-item sampling alone
-    gives (a gap smaller than that floor cannot be resolved on this test set, however many seeds)."""
+    """One display row per paired comparison: B - A with both intervals, the verdict, the half-width that
+    test-item sampling alone gives (a gap smaller than that floor cannot be resolved on this test set, however
+    many seeds) and, only where no difference was detected, the seeds it would take to detect a gap of ``gap``
+    from the seed-to-seed spread. Where a difference was detected, that column shows "resolved": the seeds
+    were already enough, so an estimate of how many a small gap would need has nothing to add there.
+
+    How to read each column: see :data:`HOW_TO_READ`."""
     if not pairs:
         raise ValueError("give at least one PairedComparison")
     rows = []
     for p in pairs:
+        if p.verdict != VERDICTS[2]:
+            needed = "resolved"
+        else:
+            needed = "-" if p.seeds_needed is None else p.seeds_needed
         rows.append({"B": p.b, "A": p.a, "seeds": len(p.seeds),
                      "B - A [95% CI over seeds]": format_interval(p.difference, *p.over_seeds, signed=True),
                      "[95% CI over seeds and items]": format_interval(None, *p.over_seeds_and_items, signed=True),
                      "items split per seed": round(p.disagreements, 1), "verdict": p.verdict,
-                     f"seeds for a {p.gap:.2f} gap": "-" if p.seeds_needed is None else p.seeds_needed,
-                     "test-item floor (+/-)": round(p.item_floor, 3)})
+                     "test-item floor (+/-)": round(p.item_floor, 3),
+                     f"seeds for a {p.gap:.2f} gap": needed})
     return pd.DataFrame(rows)
+
+
+#: What each column of :func:`paired_table` means (lesson 01 shows it in a box; the site's cheat sheet too).
+HOW_TO_READ = {
+    "B, A": "the two models; B is the newer or the attention model, so B - A > 0 means the change helped",
+    "B - A [95% CI over seeds]": "the mean over seeds of accuracy(B) - accuracy(A), with an interval that "
+                                 "covers seed-to-seed variance only (the test items held fixed)",
+    "[95% CI over seeds and items]": "the interval that covers both seeds and test items; the verdict reads this one",
+    "items split per seed": "test items on which exactly one of the two models is right, per seed: the only "
+                            "items that can move B - A",
+    "verdict": "'B better' or 'A better' when the interval over seeds and items excludes 0, otherwise "
+               "'no difference detected', which means 'not resolved at this floor', not 'equal'",
+    "test-item floor (+/-)": "the half-width that test-item sampling alone gives: no number of seeds resolves "
+                             "a gap smaller than this on this test set",
+    "seeds for a 0.01 gap": "shown only when no difference was detected: about how many seeds the observed "
+                            "seed-to-seed spread would need to detect a 0.01 gap (80% power)",
+}
+
+
+def show_verdicts(*pairs: PairedComparison, table: pd.DataFrame | None = None) -> None:
+    """The course's one way to show paired verdicts: each one-line :meth:`PairedComparison.sentence` first,
+    then the table (``paired_table(*pairs)``, or ``table`` if you added columns to it)."""
+    from IPython.display import display   # a notebook helper: IPython is only needed when it is called
+
+    if not pairs:
+        raise ValueError("give at least one PairedComparison")
+    for p in pairs:
+        print(p.sentence())
+    display(paired_table(*pairs) if table is None else table)

@@ -12,6 +12,8 @@ The pipeline, one step per function::
                                      -> (train, test) Sentences
     vectorize(train, test)           -> TextDataset: a course Dataset of token ids, vocabulary and length cap
                                         chosen on the training split only
+    validation_view(data)            -> the same TextDataset with its validation part in the test slot:
+                                        a recipe (lesson 08: each model's epochs) chosen without the test split
 
 The bag-of-words peer (TF-IDF and logistic regression) and the majority-class baseline are in
 :mod:`utils.peers`; occlusion scores in :mod:`utils.explain`.
@@ -24,7 +26,7 @@ functional model drops a trailing axis of size 1. :func:`token_ids` gives the ``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -237,10 +239,10 @@ def _ids(layer, texts) -> list[np.ndarray]:
 
 
 def _pad(rows: list[np.ndarray], cap: int) -> np.ndarray:
-    X = np.zeros((len(rows), cap, 1), dtype=np.int32)
-    for i, row in enumerate(rows):
-        X[i, :min(len(row), cap), 0] = row[:cap]
-    return X
+    """Token-id rows, right-padded with 0 and cut to ``cap``, as (N, cap, 1) (``keras.utils.pad_sequences``)."""
+    import keras
+
+    return keras.utils.pad_sequences(rows, maxlen=cap, dtype="int32", padding="post", truncating="post")[..., None]
 
 
 def vectorize(train: Sentences, test: Sentences, percentile: float = 95, max_tokens: int = VOCAB_LIMIT,
@@ -283,6 +285,32 @@ def vectorize(train: Sentences, test: Sentences, percentile: float = 95, max_tok
     return TextDataset(name, parts["train"], parts["test"], CLASS_NAMES, texts_train=train.texts,
                        texts_test=test.texts, sources_train=train.sources, sources_test=test.sources,
                        vocabulary=vocabulary, length_cap=cap, percentile=float(percentile), cut=cut)
+
+
+def validation_view(data: TextDataset, fraction: float = 0.2) -> TextDataset:
+    """``data`` with its test split swapped for the validation part that ``run_seeds(..., validation=fraction)``
+    cuts from its training split (:func:`utils.data.split_validation`: stratified, the same cut for every seed
+    and every model): for choosing a recipe, such as the number of epochs, with the test split left unread.
+
+    Train on the view with ``validation=fraction``: each model fits on the rest of the training split, records
+    its accuracy on the validation part after every epoch (``history["val_accuracy"]``), and is finally scored
+    on those same validation items. The view holds no test sentence.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from .data import VALIDATION_SEED, split_validation
+
+    if not isinstance(data, TextDataset):
+        raise ValueError(f"data must be a TextDataset (from vectorize), got {type(data).__name__}")
+    _, held_out = split_validation(data.train, fraction)   # checks the fraction and the class counts
+    _, indices = train_test_split(np.arange(len(data.train)), test_size=fraction, stratify=data.train.y,
+                                  random_state=VALIDATION_SEED)
+    indices = np.sort(indices)
+    if not np.array_equal(data.train.take(indices).X, held_out.X):   # the same cut as split_validation's
+        raise RuntimeError("validation_view's split differs from utils.data.split_validation's")
+    sources = None if data.sources_train is None else data.sources_train[indices]
+    return replace(data, test=held_out, texts_test=tuple(data.texts_train[i] for i in indices) if data.texts_train
+                   else (), sources_test=sources)
 
 
 def load_text_dataset(percentile: float = 95, test_size: float = 0.2, seed: int = 0,

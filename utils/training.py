@@ -92,7 +92,7 @@ ONE_HOT_LOSSES = ("categorical_crossentropy", "binary_crossentropy")
 def _loss_and_targets(n_classes: int, label_smoothing: float, loss: str | None = None):
     """Sparse cross-entropy on integer labels; with label smoothing, categorical on one-hot labels; or ``loss``,
     one of :data:`ONE_HOT_LOSSES`, on one-hot labels (``"binary_crossentropy"`` on a softmax over several
-    classes reproduces seed 004's mistake). Returns the loss and the function that turns labels into its targets."""
+    classes reproduces Q004's mistake). Returns the loss and the function that turns labels into its targets."""
     import keras
 
     if not 0.0 <= label_smoothing < 1.0:

@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted([*(ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"), *(ROOT / "notebooks").glob("appendix_*.ipynb")])
 PINS = Path(__file__).with_name("colab_pins.txt")
 REPLICA = ROOT / ".venv-colab"
 PYTHON_ENV = "COURSE_COLAB_PYTHON"   # the Python to build the replica with, if not found on PATH or under pyenv

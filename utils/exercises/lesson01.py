@@ -35,8 +35,8 @@ def check_compile(model: keras.Model, n_classes: int) -> bool:
         problems.append(f"loss={loss!r} scores each of the {n_classes} outputs as its own yes/no question, "
                         "but a softmax makes the classes compete. (Keras before TensorFlow 2.2 then also "
                         "reported binary accuracy as 'accuracy', which a model scores "
-                        f"{(n_classes - 1) / n_classes:.0%} on by answering 'no' everywhere.) Use "
-                        "'sparse_categorical_crossentropy' for integer labels.")
+                        f"{(n_classes - 1) / n_classes:.0%} on by answering 'no' everywhere.) Section 7 names the "
+                        "loss for a softmax over classes: which of its two forms takes integer labels?")
     elif loss not in CATEGORICAL:
         problems.append(f"loss={loss!r}: a softmax classifier wants 'sparse_categorical_crossentropy' "
                         "(integer labels) or 'categorical_crossentropy' (one-hot labels).")
@@ -58,11 +58,13 @@ def check_respects_mask(model: keras.Model, data: Dataset, n_check: int = 6) -> 
     """Does each sequence get the same prediction without padding as with it?"""
     problem = padding_problem(
         model, data, n_check=n_check,
-        cannot_run="The model only accepts exactly {max_len} steps ({error}). A layer such as Flatten ties "
-                   "weights to absolute positions and drops the mask; pool over time instead "
-                   "(e.g. GlobalAveragePooling1D).",
+        cannot_run="The model only accepts exactly {max_len} steps ({error}), so it cannot even read a sequence "
+                   "without its padding: one of its layers gives every absolute time step its own weights. "
+                   "Which of section 3's read-outs works that way, and which of them reads a sequence of any "
+                   "length?",
         leaks="Padding changed the predicted probabilities by up to {gap:.3g}: padded steps leak into the "
-              "prediction. Start with Masking(mask_value=0.0) and use only mask-aware layers after it "
-              "(Keras warns when a layer destroys the mask).")
+              "prediction. Some layer between the input and the output does not know which steps are "
+              "padding. Did Keras print a warning when you built the model? And where does that knowledge "
+              "come from in the first place (lesson 00, section 4)?")
     return report([problem] if problem else [],
                   "Padding does not change the prediction: the mask reaches the read-out.")

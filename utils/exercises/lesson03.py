@@ -1,4 +1,4 @@
-"""Lesson 03 self-checks: seed 002's weight ceiling and pooling parameter counts.
+"""Lesson 03 self-checks: Q002's weight ceiling and pooling parameter counts.
 
 (The masked softmax is lesson 02's exercise 2.1.)
 
@@ -11,20 +11,22 @@ import math
 import numpy as np
 from . import report
 
-SEED002_CEILING = math.e ** 2  # scores u.h_t lie in (-1, 1), so exp(score) ratios stay below e^2
+Q002_CEILING = math.e ** 2  # scores u.h_t lie in (-1, 1), so exp(score) ratios stay below e^2
 
 
-def check_seed002_ceiling(ratio) -> bool:
-    """Exercise 1: the largest possible ratio between two of seed 002's attention weights."""
+def check_q002_ceiling(ratio) -> bool:
+    """Exercise 1: the bound that the ratio between two of Q002's attention weights always stays below (the
+    supremum: scores in the open interval (-1, 1) approach it but never reach it). Within 1% passes."""
     try:
         ratio = float(ratio)
     except (TypeError, ValueError):
         print(f"✗ give one number, got {ratio!r}")
         return False
-    if math.isclose(ratio, SEED002_CEILING, rel_tol=0.01):
-        return report([], f"the ceiling is e^2 ≈ {SEED002_CEILING:.2f}: no step can get much more weight than another")
+    if math.isclose(ratio, Q002_CEILING, rel_tol=0.01):
+        return report([], f"the ceiling is e^2 ≈ {Q002_CEILING:.2f}: no step can get much more weight than another")
     hints = {math.e: "the LSTM outputs h_t can be negative too: what is the lowest score u·h_t can reach?",
-             1.0: "softmax weights are exp(score) / sum; the ratio of two weights is exp(score_a - score_b)"}
+             1.0: "softmax weights are exp(score) / sum; the ratio of two weights is exp(score_a - score_b)",
+             7.245: "that is close to a ratio a trained layer reached; the exercise asks for the bound no training can pass"}
     for value, hint in hints.items():
         if math.isclose(ratio, value, rel_tol=0.01):
             return report([f"{ratio:.3g} is not it: {hint}"], "")

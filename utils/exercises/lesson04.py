@@ -1,4 +1,4 @@
-"""Lesson 04 self-checks: SeqSelfAttention's parameter count and seed 003's fix.
+"""Lesson 04 self-checks: SeqSelfAttention's parameter count and Q003's fix.
 
 Each check prints what is right or wrong and returns True or False; it never raises on a wrong answer.
 """

@@ -24,8 +24,9 @@ def check_ceiling(value, label_noise: float) -> bool:
                            f"{label_noise:.0%} of test sequences. No attention layer can beat that.")
     if abs(value - label_noise) <= 1e-6:
         return report(["That is the fraction of wrong labels, not the accuracy."], "")
-    return report([f"{value:.3f} is not it. A perfect model predicts the *true* motif; how often does the "
-                    "stored label agree with it?"], "")
+    return report([f"{value:.3f} is not it. A perfect model predicts the *true* motif; on average over test sets, "
+                    "how often does the stored label agree with it? (One test set's own share, such as the one "
+                    "section 1 printed, varies around that.)"], "")
 
 
 def reference_paired_verdict(accuracies_a, accuracies_b) -> str:

@@ -9,16 +9,27 @@ from . import built_model, padding_problem, report
 
 def learner_cnn_lstm(data, units: int = 8):
     """A learner's text model for exercise 8.1 (not a course model, so not from the builder): Embedding(mask_zero=True),
-    a Conv1D for local phrases, an LSTM and masked average pooling. One of its layers throws the mask away."""
+    a Conv1D for local phrases, an LSTM and masked average pooling. One of its layers throws the mask away.
+
+    The warnings Keras gives while the model is built are printed to stderr as ``Category: message``, every
+    time, without the path of the Keras source file that raised them (a path on this machine)."""
+    import sys
+    import warnings
+
     import keras
     from keras import layers
 
-    inputs = keras.Input((data.max_len,), dtype="int32", name="tokens")
-    x = layers.Embedding(data.vocab_size, 16, mask_zero=True, name="embedding")(inputs)
-    x = layers.Conv1D(16, 3, padding="same", activation="relu", name="phrases")(x)
-    x = layers.LSTM(units, return_sequences=True, name="lstm")(x)
-    x = layers.GlobalAveragePooling1D(name="average")(x)
-    return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax", name="classifier")(x))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        inputs = keras.Input((data.max_len,), dtype="int32", name="tokens")
+        x = layers.Embedding(data.vocab_size, 16, mask_zero=True, name="embedding")(inputs)
+        x = layers.Conv1D(16, 3, padding="same", activation="relu", name="phrases")(x)
+        x = layers.LSTM(units, return_sequences=True, name="lstm")(x)
+        x = layers.GlobalAveragePooling1D(name="average")(x)
+        model = keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax", name="classifier")(x))
+    for warning in caught:
+        print(f"{warning.category.__name__}: {warning.message}", file=sys.stderr)
+    return model
 
 
 def positive_probability(model, ids) -> np.ndarray:
@@ -76,7 +87,7 @@ def check_one_per_sentence(build, data) -> bool:
     """Does ``build(data)`` give one prediction per sentence, keep the mask to the read-out and use attention?"""
     from ..probe import attention_layers
 
-    model, problem = built_model(build, data, "Replace None with a model: seed 003's, with one prediction per "
+    model, problem = built_model(build, data, "Replace None with a model: Q003's, with one prediction per "
                                               "sentence.")
     if problem:
         return report([problem], "")
@@ -87,7 +98,7 @@ def check_one_per_sentence(build, data) -> bool:
                         "SeqSelfAttention returns one vector per token: pool them over time (masked average, max "
                         f"or attention pooling) before Dense({data.n_classes}, activation='softmax').")
     if not attention_layers(model):
-        problems.append("Keep the self-attention layer: the point is seed 003's model, fixed.")
+        problems.append("Keep the self-attention layer: the point is Q003's model, fixed.")
     if not problems:
         problem = padding_problem(
             model, data, cannot_run="The model cannot read sentences of other lengths ({error}): something ties "
