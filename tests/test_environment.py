@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ({"utils", "solutions", "conftest", "legacy_builders", "fakes", "markers"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
+LOCAL = ({"utils", "solutions", "conftest", "legacy_builders", "fakes", "markers", "stored_outputs"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
          | {p.stem for p in (ROOT / "site").glob("*.py")})   # the site's own modules (lessons, questions)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from stored_outputs import output_text
 from utils.runtime import colab_url, repo_url
 
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
@@ -142,22 +143,11 @@ def test_setup_cells_and_badges_are_written_by_the_tool(monkeypatch):
         tool.expected(NOTEBOOKS[0])
 
 
-def _stored_output_text(path: Path) -> str:
-    """Every stored output of a notebook as text (streams, plain text and HTML tables)."""
-    nb = nbformat.read(path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            parts.append(output.get("text", ""))
-            parts += [str(v) for k, v in output.get("data", {}).items() if k in ("text/plain", "text/html")]
-    return "\n".join(parts)
-
-
 def test_every_number_on_the_cheat_sheet_is_in_a_stored_output():
     """The cheat sheet quotes measured numbers; each must be printed by some lesson's full run, so a re-run that
     changes a number makes this fail until the sheet follows."""
     sheet = (ROOT / "site" / "cheatsheet.md").read_text()
-    outputs = "\n".join(_stored_output_text(p) for p in NOTEBOOKS)
+    outputs = "\n".join(output_text(p) for p in NOTEBOOKS)
     quoted = re.findall(r"[+-]0\.\d{3} \[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\b0\.\d{3,4}\b", sheet)
     assert quoted, "the cheat sheet quotes no measured number: update this test's pattern"
     missing = [q for q in quoted if q not in outputs]
@@ -183,7 +173,7 @@ def test_every_number_in_the_guide_questions_is_in_a_stored_output():
     """workshop/GUIDE.md answers learners' questions with numbers copied from the stored outputs; each interval and
     each number with three or four decimals must be printed by some notebook's full run, so a re-run that changes
     one makes this fail until the guide follows."""
-    outputs = "\n".join(_stored_output_text(p) for p in NOTEBOOKS)
+    outputs = "\n".join(output_text(p) for p in NOTEBOOKS)
     quoted, missing = guide_quotes_missing((ROOT / "workshop" / "GUIDE.md").read_text(), outputs)
     assert len(quoted) >= 20, "the guide's questions quote almost no measured number: update this test's pattern"
     assert not missing, f"numbers in the guide's 'Questions learners ask' that no stored output prints: {missing}"
@@ -204,6 +194,6 @@ def test_the_guide_check_catches_a_number_no_output_prints():
 def test_stored_outputs_hold_no_machine_paths(path):
     """A learner's page shows no folder of the machine that ran it: no virtual environment, no temporary folder,
     no checkout path (print paths relative to a folder the notebook names, as the setup cell does)."""
-    text = _stored_output_text(path)
+    text = output_text(path)
     found = [pattern for pattern in ("/.venv", "site-packages/", "/tmp/tmp", str(ROOT)) if pattern in text]
     assert not found, f"{path.name}: stored outputs show machine paths ({found}); print them relative instead"

@@ -25,6 +25,7 @@ Playwright never downloads a browser here: it drives the system's Chromium (Debi
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import html
 import http.server
@@ -364,9 +365,14 @@ def self_test() -> int:
 
 
 def main() -> int:
-    if "--self-test" in sys.argv[1:]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("build", nargs="?", type=Path, default=ROOT / "site" / "_build" / "html",
+                        help="the built site (default: site/_build/html)")
+    parser.add_argument("--self-test", action="store_true", help="check that the checker catches one planted fault of each kind")
+    args = parser.parse_args()
+    if args.self_test:
         return self_test()
-    build = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "site" / "_build" / "html").resolve()
+    build = args.build.resolve()
     if not (build / "index.html").is_file():
         raise SystemExit(f"{build} has no index.html: run `make site` first")
     problems = check(build)

@@ -6,9 +6,9 @@ reproducibly and refreshes data/SHA256SUMS.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
-import sys
 import zipfile
 from pathlib import Path
 
@@ -79,4 +79,7 @@ def main(source: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "datasets" / "JapaneseVowels")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", nargs="?", type=Path, default=ROOT.parent / "shared" / "datasets" / "JapaneseVowels",
+                        help="the folder of the original UEA files")
+    main(parser.parse_args().source)

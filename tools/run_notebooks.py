@@ -13,10 +13,10 @@ written to the notebook, and notebooks/run_times_fast.json collects the times (t
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -86,8 +86,8 @@ def main(paths: list[Path], fast: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    flags = {a for a in sys.argv[1:] if a.startswith("--")}
-    if flags - {"--fast"}:
-        sys.exit(f"unknown option(s): {sorted(flags - {'--fast'})}; usage: run_notebooks.py [--fast] [NOTEBOOK ...]")
-    args = [Path(a).resolve() for a in sys.argv[1:] if not a.startswith("--")]
-    main(args or sorted(NOTEBOOKS.glob("*.ipynb")), fast="--fast" in flags)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: every notebooks/*.ipynb)")
+    parser.add_argument("--fast", action="store_true", help="time a fast-mode run; write nothing to the notebook")
+    args = parser.parse_args()
+    main([p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.ipynb")), fast=args.fast)

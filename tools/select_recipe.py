@@ -11,6 +11,7 @@ Naming models re-selects only those and keeps the stored choice of the others.
 """
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import sys
@@ -73,4 +74,6 @@ def main(models=CLOSING) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or CLOSING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", help="closing-comparison model names (default: all of them)")
+    main(parser.parse_args().models or CLOSING)

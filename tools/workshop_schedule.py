@@ -10,6 +10,7 @@ guide's tables differ from what it would write (a test runs it so).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -114,4 +115,6 @@ def main(check: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main("--check" in sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the guide's tables differ")
+    sys.exit(main(parser.parse_args().check))

@@ -11,6 +11,7 @@ written, and the exit status is 1 when a notebook differs from what the tool wou
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -107,4 +108,6 @@ def main(check: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main("--check" in sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a notebook's cells differ")
+    sys.exit(main(parser.parse_args().check))

@@ -28,7 +28,7 @@ from keras import layers
 from scipy.stats import entropy as entropy_of
 
 from .data import Dataset, split_validation
-from .keras_internals import get_keras_mask
+from .keras_internals import get_keras_mask, inbound_nodes
 from .models import PADDING_TOLERANCE, cudnn_problems, forward, has_class_named, lstm_layers, padding_gap
 from .probe import attention_layers, attention_weights
 from .self_attention import attention_on_padding
@@ -324,8 +324,8 @@ def _nodes(model):
         if isinstance(layer, keras.Model):
             yield from _nodes(layer)
             continue
-        for node in getattr(layer, "_inbound_nodes", []):
-            yield layer, list(node.input_tensors), list(node.output_tensors)
+        for inputs, outputs in inbound_nodes(layer):
+            yield layer, inputs, outputs
 
 
 def _mask_droppers(model) -> list[str]:
@@ -851,18 +851,19 @@ def _minirocket_fits(data: _Data) -> bool:
 def _fit_peer(name: str, X, y, pad: float):
     """Fit the peer ``name`` on ``(X, y)``; return its predict function (sequences -> labels)."""
     if name == "majority":
-        label = int(np.bincount(y).argmax())
-        return lambda X_new: np.full(len(X_new), label)
+        from sklearn.dummy import DummyClassifier
+
+        peer = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y), 1)), y)
+        return lambda X_new: peer.predict(np.zeros((len(X_new), 1)))
     if name == "logistic regression":
         peer = _logistic().fit(summary_features(X, pad), y)
         return lambda X_new: peer.predict(summary_features(X_new, pad))
     from aeon.classification.convolution_based import MiniRocketClassifier
 
+    from .peers import fill_padding
+
     def fill(X):
-        X = np.array(X, dtype=np.float32)
-        for i, length in enumerate(np.maximum(_lengths(X, pad), 1)):
-            X[i, length:] = X[i, length - 1]
-        return np.ascontiguousarray(np.transpose(X, (0, 2, 1)))
+        return fill_padding(X, np.maximum(_lengths(X, pad), 1))
 
     peer = MiniRocketClassifier(n_kernels=2_000, random_state=0, n_jobs=1).fit(fill(X), y)
     return lambda X_new: peer.predict(fill(X_new)).astype(int)

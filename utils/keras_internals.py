@@ -5,7 +5,8 @@ Keras 3's ``MultiHeadAttention`` deletes the mask of the tensors it is called on
 accessors, which are not public. If a Keras release moves them, the fallbacks below use the attribute
 that every Keras 3 release so far has stored the mask in, and ``tests/test_blocks.py`` proves that the
 mask survives either way. The probe re-runs a layer's call in a model, whose arguments Keras keeps on a
-private node; ``tests/test_probe.py`` covers every layer kind it reads.
+private node; ``tests/test_probe.py`` covers every layer kind it reads. The clinic and lesson 08's self-check
+walk the same private nodes to find the layers and operations that drop a mask (:func:`inbound_nodes`).
 """
 from __future__ import annotations
 
@@ -32,4 +33,12 @@ def call_arguments(layer) -> tuple[tuple, dict]:
     return tuple(arguments.args), dict(arguments.kwargs)
 
 
-__all__ = ["call_arguments", "get_keras_mask", "set_keras_mask"]
+def inbound_nodes(layer) -> list[tuple[list, list]]:
+    """The (input tensors, output tensors) of each call of ``layer`` (or operation) in a functional model.
+
+    Keras keeps them on the layer's private ``_inbound_nodes``; a layer never called in a model has none.
+    """
+    return [(list(node.input_tensors), list(node.output_tensors)) for node in getattr(layer, "_inbound_nodes", [])]
+
+
+__all__ = ["call_arguments", "get_keras_mask", "inbound_nodes", "set_keras_mask"]

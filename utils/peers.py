@@ -14,18 +14,19 @@ import time
 
 import numpy as np
 
-from .data import Dataset, SequenceSet, whole_number
+from .data import Dataset, whole_number
 from .training import RunResult, SeedComparison, classification_metrics, distinct_seeds
 
 
-def fill_padding(part: SequenceSet) -> np.ndarray:
-    """MiniRocket's input: (cases, channels, time), each sequence's padding filled with its last real step.
+def fill_padding(X, lengths) -> np.ndarray:
+    """MiniRocket's input: (cases, channels, time) from right-padded (cases, time, channels), each sequence's
+    padding filled with its last real step (``lengths``: the real steps per sequence, at least 1).
 
     MiniRocket has no mask. Zeros would be a signal of their own (a sudden drop at the end of short sequences);
     repeating the last real step adds no new values, only a flat tail.
     """
-    X = part.X.copy()
-    for i, length in enumerate(part.lengths):
+    X = np.array(X, dtype=np.float32)
+    for i, length in enumerate(lengths):
         X[i, length:] = X[i, length - 1]
     return np.ascontiguousarray(np.transpose(X, (0, 2, 1)))
 
@@ -51,7 +52,7 @@ def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "
     seeds = distinct_seeds(seeds)
     if data.max_len < 9:
         raise ValueError(f"MiniRocket needs series of at least 9 steps, got {data.max_len}")
-    X_train, X_test = fill_padding(data.train), fill_padding(data.test)
+    X_train, X_test = (fill_padding(part.X, part.lengths) for part in (data.train, data.test))
     runs = []
     for seed in seeds:
         start = time.perf_counter()
@@ -83,9 +84,11 @@ def deterministic_runs(name: str, data: Dataset, seeds, y_pred, train_pred, seco
 
 def majority_runs(data: Dataset, seeds, name: str = "majority class") -> SeedComparison:
     """Always the training split's most frequent class: the accuracy any classifier must beat."""
-    majority = int(np.argmax(np.bincount(data.train.y, minlength=data.n_classes)))
-    return deterministic_runs(name, data, seeds, np.full(len(data.test), majority),
-                              np.full(len(data.train), majority), 0.0, 1)
+    from sklearn.dummy import DummyClassifier
+
+    peer = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(data.train), 1)), data.train.y)
+    return deterministic_runs(name, data, seeds, peer.predict(np.zeros((len(data.test), 1))),
+                              peer.predict(np.zeros((len(data.train), 1))), 0.0, 1)
 
 
 def tfidf_features():

@@ -45,7 +45,7 @@ def mask_droppers(model) -> list[str]:
 
     A pooling layer or a final LSTM state that uses the mask to reduce the time axis is not one of them.
     """
-    from ..keras_internals import get_keras_mask
+    from ..keras_internals import get_keras_mask, inbound_nodes
 
     def masked(tensors):
         tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
@@ -53,11 +53,11 @@ def mask_droppers(model) -> list[str]:
 
     found = []
     for layer in model.layers:
-        node = getattr(layer, "_inbound_nodes", [None])[0]
-        if node is None or not node.input_tensors:
+        nodes = inbound_nodes(layer)
+        if not nodes or not nodes[0][0]:
             continue
         output = layer.output
-        if masked(node.input_tensors) and len(output.shape) >= 3 and get_keras_mask(output) is None:
+        if masked(nodes[0][0]) and len(output.shape) >= 3 and get_keras_mask(output) is None:
             found.append(layer.name)
     return found
 
