@@ -12,7 +12,8 @@ pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, no
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ({"utils", "solutions", "conftest", "legacy_builders", "fakes", "markers", "stored_outputs"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
-         | {p.stem for p in (ROOT / "site").glob("*.py")})   # the site's own modules (lessons, questions)
+         | {p.stem for p in (ROOT / "site").glob("*.py")}    # the site's own modules (lessons, questions)
+         | {p.stem for p in (ROOT / "tools").glob("*.py")})   # a tool importing another from its folder
 
 
 def _requirement_lines(text: str) -> dict[str, str]:

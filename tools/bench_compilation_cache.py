@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_attention_fit import calibration   # lesson 01's recorded full-run time: the day's pace (same folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "compilation_cache.json"
 CONFIGURATIONS = ("01 JV average", "03 JV attention pooling", "05 BiLSTM + encoder block")
@@ -45,7 +47,8 @@ def trial(model_name: str) -> dict:
     from utils.runtime import choose_backend, enable_compilation_cache, set_seed
 
     choose_backend("jax")
-    enable_compilation_cache(os.environ["BENCH_CACHE"]) if os.environ.get("BENCH_CACHE") else None
+    if os.environ.get("BENCH_CACHE"):   # "cold" and "warm" trials; "off" leaves JAX's cache unset
+        enable_compilation_cache(os.environ["BENCH_CACHE"])
     import keras
     import numpy as np
 
@@ -117,11 +120,6 @@ def notebook_rerun(path: Path) -> dict:
             times.append(round(time.perf_counter() - start, 1))
     return {"notebook": path.name, "first run (cold cache), seconds": times[0],
             "second run (warm cache), seconds": times[1]}
-
-
-def calibration() -> float | None:
-    times = json.loads((ROOT / "notebooks" / "run_times.json").read_text())
-    return next((s for name, s in times.items() if name.startswith("01_")), None)
 
 
 def main(argv=None) -> int:

@@ -39,12 +39,8 @@ class SequenceSet:
 VALIDATION_SEED = 0
 
 
-def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[SequenceSet, SequenceSet]:
-    """Cut a stratified, seeded validation split from a *training* split: (fit part, validation part).
-
-    Learning curves and any early stopping read the validation part; the test split stays untouched until
-    the final score.
-    """
+def validation_indices(part: SequenceSet, fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted indices of :func:`split_validation`'s cut: (fit indices, validation indices)."""
     from sklearn.model_selection import train_test_split
 
     if not 0 < fraction < 1:
@@ -55,7 +51,17 @@ def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[Sequence
                          f"(every class needs at least 2 sequences; class counts {counts.tolist()})")
     fit, validation = train_test_split(np.arange(len(part)), test_size=fraction, stratify=part.y,
                                        random_state=VALIDATION_SEED)
-    return part.take(np.sort(fit)), part.take(np.sort(validation))
+    return np.sort(fit), np.sort(validation)
+
+
+def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[SequenceSet, SequenceSet]:
+    """Cut a stratified, seeded validation split from a *training* split: (fit part, validation part).
+
+    Learning curves and any early stopping read the validation part; the test split stays untouched until
+    the final score.
+    """
+    fit, validation = validation_indices(part, fraction)
+    return part.take(fit), part.take(validation)
 
 
 @dataclass(frozen=True)

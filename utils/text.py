@@ -296,18 +296,12 @@ def validation_view(data: TextDataset, fraction: float = 0.2) -> TextDataset:
     its accuracy on the validation part after every epoch (``history["val_accuracy"]``), and is finally scored
     on those same validation items. The view holds no test sentence.
     """
-    from sklearn.model_selection import train_test_split
-
-    from .data import VALIDATION_SEED, split_validation
+    from .data import validation_indices
 
     if not isinstance(data, TextDataset):
         raise ValueError(f"data must be a TextDataset (from vectorize), got {type(data).__name__}")
-    _, held_out = split_validation(data.train, fraction)   # checks the fraction and the class counts
-    _, indices = train_test_split(np.arange(len(data.train)), test_size=fraction, stratify=data.train.y,
-                                  random_state=VALIDATION_SEED)
-    indices = np.sort(indices)
-    if not np.array_equal(data.train.take(indices).X, held_out.X):   # the same cut as split_validation's
-        raise RuntimeError("validation_view's split differs from utils.data.split_validation's")
+    _, indices = validation_indices(data.train, fraction)   # split_validation's cut; checks fraction and counts
+    held_out = data.train.take(indices)
     sources = None if data.sources_train is None else data.sources_train[indices]
     return replace(data, test=held_out, texts_test=tuple(data.texts_train[i] for i in indices) if data.texts_train
                    else (), sources_test=sources)
