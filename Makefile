@@ -22,28 +22,29 @@ check: setup              ## the set-up check a learner runs the day before: one
 # make test keeps JAX's compiled programs in a folder of its own (a clean clone starts it empty)
 TEST_CACHE ?= $(CURDIR)/.cache
 test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
+	$(PY) -m ruff check --no-cache .   # the linter first: seconds, and a clear message (rules: pyproject.toml)
 	COURSE_FAST=1 COURSE_CACHE_DIR=$(TEST_CACHE) KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 --dist loadfile --durations=12   # unit tests + notebooks (each on its own backend)
 	COURSE_FAST=1 COURSE_CACHE_DIR=$(TEST_CACHE) KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile --durations=8 -m "not backend_free and not once" tests   # the unit tests again, on JAX
 
 OLDEST := .venv-oldest
 test-oldest:              ## the unit tests on both backends with the lowest TensorFlow, Keras, JAX and keras-self-attention requirements.txt admits
 	$(PYTHON) -m venv $(OLDEST)
-	$(PYTHON) tools/lowest_versions.py > $(OLDEST)/constraints.txt
+	$(PYTHON) -m tools.lowest_versions > $(OLDEST)/constraints.txt
 	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c $(OLDEST)/constraints.txt
 	$(OLDEST)/bin/python -c "import tensorflow, keras, jax; print('oldest stack: tensorflow', tensorflow.__version__, '| keras', keras.__version__, '| jax', jax.__version__)"
 	COURSE_FAST=1 KERAS_BACKEND=tensorflow $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
 	COURSE_FAST=1 KERAS_BACKEND=jax $(OLDEST)/bin/python -m pytest -n 2 --dist loadfile tests
 
 bench: setup              ## training speed of every route, interleaved; the compilation cache; attention_fit (writes benchmarks/)
-	$(PY) tools/bench_training.py
-	$(PY) tools/bench_compilation_cache.py   # JAX's persistent compilation cache: off, cold, warm; a notebook re-run
-	$(PY) tools/bench_attention_fit.py   # the clinic's attention_fit: ten seeds of lesson 07's Q000 pair
+	$(PY) -m tools.bench_training
+	$(PY) -m tools.bench_compilation_cache   # JAX's persistent compilation cache: off, cold, warm; a notebook re-run
+	$(PY) -m tools.bench_attention_fit   # the clinic's attention_fit: ten seeds of lesson 07's Q000 pair
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
-	$(PY) tools/run_notebooks.py
+	$(PY) -m tools.run_notebooks
 
 setup-cells: setup        ## write every notebook's Colab badge and setup cell from the repository address (forks: COURSE_REPO_URL=...)
-	$(PY) tools/write_setup_cells.py
+	$(PY) -m tools.write_setup_cells
 
 times:                    ## print the per-notebook full-run times recorded by `make notebooks`
 	@cat notebooks/run_times.json
@@ -62,20 +63,20 @@ $(SITE_STAMP): requirements-site.txt
 	touch $(SITE_STAMP)
 
 site: $(SITE_STAMP)       ## the course website from the notebooks' stored outputs, offline: site/_build/html/index.html
-	$(SITE_PY) tools/vendor_site_js.py
+	$(SITE_PY) -m tools.vendor_site_js
 	$(SITE_PY) -m sphinx -b html -q site site/_build/html
 	@echo "open site/_build/html/index.html"
 
 site-test: site           ## every page of the website in headless Chromium (installs Debian's chromium if missing)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
-	$(SITE_PY) tools/check_site.py --self-test   # the checker catches one planted fault of each kind
-	$(SITE_PY) tools/check_site.py
+	$(SITE_PY) -m tools.check_site --self-test   # the checker catches one planted fault of each kind
+	$(SITE_PY) -m tools.check_site
 
 wheelhouse: setup         ## every wheel the course needs, for Linux, macOS and Windows on Python 3.11 and 3.12 (several GB)
-	$(PY) tools/wheelhouse.py --platforms all
+	$(PY) -m tools.wheelhouse --platforms all
 
 wheelhouse-test: setup    ## a fresh environment installed from a wheelhouse with no package index (this machine's wheels)
 	$(PY) -m pytest -p no:cacheprovider tests/offline
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(SITE_VENV) site/_build site/_vendor site/_generated
+	rm -rf $(VENV) $(OLDEST) $(SITE_VENV) site/_build site/_vendor site/_generated site/api

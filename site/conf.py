@@ -18,7 +18,6 @@ a text link. At build time each lesson page also gets:
 from __future__ import annotations
 
 import ast
-import html
 import json
 import re
 import sys
@@ -34,11 +33,33 @@ project = "Attention for LSTM sequence classifiers"
 author = "the course authors"
 copyright = "the course authors; data: see data/README.md"
 
-extensions = ["myst_nb", "sphinx_design"]
+extensions = ["myst_nb", "sphinx_design", "autoapi.extension", "sphinx.ext.napoleon"]
 root_doc = "index"
 # "axe/*": site/_vendor/axe (axe-core) is for tools/check_site.py's audit only; the static copy skips it.
-exclude_patterns = ["_build", "_vendor", "_generated", "**/.ipynb_checkpoints", "notebooks/*.json", "axe/*"]
-suppress_warnings = ["mystnb.unknown_mime_type"]
+exclude_patterns = ["_build", "_vendor", "_generated", "_templates", "**/.ipynb_checkpoints", "notebooks/*.json",
+                    "axe/*"]
+# autoapi.python_import_resolution: a name bound in a try/except ImportError (keras_internals' guarded keras.src
+# import) cannot be followed without importing; it only decides where autoapi would show a re-exported name.
+suppress_warnings = ["mystnb.unknown_mime_type", "autoapi.python_import_resolution"]
+
+# The API reference (api/): sphinx-autoapi reads utils/ statically with astroid, so nothing is imported and the
+# site environment needs no Keras, TensorFlow or JAX. Public names only (no _private, no dunder methods); the
+# lessons' self-checks (utils.exercises) are glue called from the notebooks, shown there, and are left out.
+autoapi_type = "python"
+autoapi_dirs = ["../utils"]
+autoapi_root = "api"
+autoapi_ignore = ["*/utils/exercises/*"]
+autoapi_options = ["members", "undoc-members", "show-inheritance", "show-module-summary"]
+autoapi_member_order = "bysource"
+autoapi_python_class_content = "both"    # a class's docstring, then its __init__'s
+autoapi_template_dir = "_templates/autoapi"   # the index page's title and introduction
+autoapi_keep_files = False             # api/*.rst are written at each build and removed after it
+# Docstrings follow the Google style (Args:, Returns:, Raises:); napoleon turns those sections into fields.
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+#: Keras overrides without a docstring of their own: the base class's documentation says what they do
+KERAS_OVERRIDES = {"build", "call", "compute_mask", "compute_output_shape", "get_config", "get_custom_objects"}
 
 # The notebooks are shown as stored: their outputs come from full runs (make notebooks), never from this build.
 nb_execution_mode = "off"
@@ -103,10 +124,12 @@ def with_solutions(cells: list[dict]) -> list[dict]:
 
 #: plotting calls whose name says what kind of figure it is
 FIGURE_KINDS = {"plot_paired": "Forest plot of paired differences in accuracy, B - A, one row per comparison",
-                "plot_attention_heatmaps": "Attention weight heatmaps", "plot_learning_curves": "Learning curves per epoch",
+                "plot_attention_heatmaps": "Attention weight heatmaps",
+                "plot_learning_curves": "Learning curves per epoch",
                 "plot_confusion_matrix": "Confusion matrix", "plot_sequences": "Input sequences over time",
                 "plot_weights_over_time": "Attention weights over time", "plot_highlighted_words": "Sentences, each "
-                "word shaded by its weight (red: for the prediction, blue: against)", "histplot": "Histogram", "pointplot": "Point plot",
+                "word shaded by its weight (red: for the prediction, blue: against)", "histplot": "Histogram",
+                "pointplot": "Point plot",
                 "stripplot": "Strip plot", "lineplot": "Line plot", "bar": "Bar chart", "barh": "Bar chart",
                 "heatmap": "Heatmap", "errorbar": "Points with error bars", "imshow": "Image", "plot": "Line plot"}
 TEXT_ARGS = {"title": "title", "suptitle": "title", "set_title": "title", "xlabel": "x axis", "set_xlabel": "x axis",
@@ -283,6 +306,21 @@ def prepare_notebook(app, docname: str, source: list[str]) -> None:
     source[0] = json.dumps(nb)
 
 
+STARRED_PARAM = re.compile(r"^(\s*:param )(\*{1,2})(\w)")
+
+
+def escape_starred_params(app, what, name, obj, options, lines: list[str]) -> None:
+    """``autodoc-process-docstring``, after napoleon: ``**options`` named in a Google ``Args:`` line with other names
+    (``seeds, recipe, **options: ...``) becomes ``:param **options:``, which docutils reads as unclosed bold;
+    napoleon escapes the stars only when the name stands alone."""
+    lines[:] = [STARRED_PARAM.sub(lambda m: m[1] + m[2].replace("*", "\\*") + m[3], line) for line in lines]
+
+
+def skip_member(app, what: str, name: str, obj, skip: bool, options) -> bool:
+    """``autoapi-skip-member``: also leave out a layer's undocumented Keras overrides (``call``, ``build`` ...)."""
+    return skip or (what == "method" and name.rsplit(".", 1)[-1] in KERAS_OVERRIDES and not obj.docstring)
+
+
 def setup(app):
     from lessons import write_lesson_table
     from questions import write_questions_page
@@ -291,3 +329,5 @@ def setup(app):
     write_questions_page(SITE / "_generated" / "questions.md")
     app.connect("source-read", prepare_notebook)
     app.connect("doctree-read", figure_alts_in_order)
+    app.connect("autoapi-skip-member", skip_member)
+    app.connect("autodoc-process-docstring", escape_starred_params, priority=600)   # napoleon's runs at 500

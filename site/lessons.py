@@ -5,18 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from utils.course_map import course_map, lesson_notebooks, notebook_title
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-
-
-def course_map() -> dict[str, str]:
-    """``{notebook file name: what it teaches}`` from the README's course map."""
-    teaches = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("| [") and "(notebooks/" in cells[0]:
-            teaches[cells[0].split("(notebooks/", 1)[1].rstrip(")")] = cells[1]
-    return teaches
 
 
 def lessons() -> list[dict]:
@@ -24,12 +16,10 @@ def lessons() -> list[dict]:
     full = json.loads((NOTEBOOKS / "run_times.json").read_text())
     fast_file = NOTEBOOKS / "run_times_fast.json"
     fast = json.loads(fast_file.read_text()) if fast_file.exists() else {}
-    teaches = course_map()
+    teaches = {name: cells[1] for name, cells in course_map().items()}
     rows = []
-    for path in [*sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")), *sorted(NOTEBOOKS.glob("appendix_*.ipynb"))]:
-        header = "".join(json.loads(path.read_text())["cells"][0]["source"])
-        title = header.splitlines()[0].lstrip("# ").strip()
-        rows.append({"notebook": path.name, "title": title, "summary": teaches.get(path.name, ""),
+    for path in lesson_notebooks(appendices=True):
+        rows.append({"notebook": path.name, "title": notebook_title(path), "summary": teaches.get(path.name, ""),
                      "full": full.get(path.name), "fast": fast.get(path.name)})
     return rows
 

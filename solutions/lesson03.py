@@ -1,7 +1,6 @@
 # Lesson 03 solutions. In the notebook: %load ../solutions/lesson03.py
 import math
 
-
 # Exercise 1: u sums to 1 with u >= 0 and every entry of h_t lies in (-1, 1), so u.h_t lies in (-1, 1);
 # two weights differ by the factor exp(score_a - score_b) < exp(1 - (-1)).
 q002_ceiling = math.exp(1 - (-1))

@@ -11,7 +11,8 @@ from keras import layers
 from utils.answers import MIN_SEEDS, attention_fit, three_answers
 from utils.builder import ClassifierSpec
 from utils.data import make_motif_task
-from utils.diagnose import diagnose, fold_constant_inputs
+from utils.diagnose import diagnose
+from utils.inspection import fold_constant_inputs
 from utils.registry import MODELS, Recipe
 
 TINY = make_motif_task(60, 30, min_len=8, max_len=12, n_classes=3, n_features=3, motif_len=3, seed=0)
@@ -52,7 +53,8 @@ def test_a_builder_function_a_spec_and_a_registry_entry_train_alike():
 def test_bad_input_gets_a_clear_value_error(monkeypatch):
     def other_data(data):   # a builder that ignores the data it is given
         inputs = keras.Input((data.max_len + 5, data.n_features))
-        return keras.Model(inputs, layers.Dense(data.n_classes, activation="softmax")(layers.GlobalAveragePooling1D()(inputs)))
+        return keras.Model(inputs,
+                           layers.Dense(data.n_classes, activation="softmax")(layers.GlobalAveragePooling1D()(inputs)))
 
     def two_classes(data):
         inputs = keras.Input(data.train.X.shape[1:])

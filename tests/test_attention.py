@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from utils.attention import (additive_attention, additive_scores, attend, causal_mask, dot_product_attention,
-                             dot_product_scores, masked_softmax)
+from utils.reference_attention import (
+    additive_attention,
+    additive_scores,
+    attend,
+    causal_mask,
+    dot_product_attention,
+    dot_product_scores,
+    masked_softmax,
+)
 
 layers = keras.layers
 

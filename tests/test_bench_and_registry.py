@@ -1,19 +1,16 @@
 """The registry of closing models and the benchmark's arithmetic (the benchmark itself is never timed in tests)."""
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import tools.bench_training as bench
 from utils.data import make_motif_task
 from utils.registry import CLOSING, MODELS, Recipe, closing_recipe, registry_table
 from utils.runtime import budget
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench_training", ROOT / "tools" / "bench_training.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
 
 
 def test_every_closing_model_builds_a_classifier():

@@ -7,7 +7,7 @@ from keras import layers
 from utils.blocks import MaskKeepingMultiHeadAttention, attention_sublayer, encoder_block, residual_sublayer
 from utils.builder import ClassifierSpec, build_classifier
 from utils.data import make_motif_task
-from utils.models import PADDING_TOLERANCE, padding_gap
+from utils.inspection import PADDING_TOLERANCE, padding_gap
 from utils.probe import attention_weights
 
 

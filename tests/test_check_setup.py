@@ -89,7 +89,8 @@ def test_old_keras_gets_a_visible_warning_with_the_fix(monkeypatch):
     from utils.runtime import warn_if_keras_too_old
 
     monkeypatch.setattr(keras, "__version__", "3.10.0")
-    with pytest.warns(UserWarning, match=r'Keras 3\.10\.0 is older than the course\'s 3\.12.*pip install "keras>=3\.12,<4"'):
+    with pytest.warns(UserWarning,
+                      match=r'Keras 3\.10\.0 is older than the course\'s 3\.12.*pip install "keras>=3\.12,<4"'):
         warn_if_keras_too_old()
     monkeypatch.setattr(keras, "__version__", "3.12.0")
     import warnings

@@ -3,8 +3,15 @@ import shutil
 import numpy as np
 import pytest
 
-from utils.data import (DATA_DIR, SequenceSet, apply_scaler, fit_scaler, load_japanese_vowels,
-                        make_motif_task, validate_sequences)
+from utils.data import (
+    DATA_DIR,
+    SequenceSet,
+    apply_scaler,
+    fit_scaler,
+    load_japanese_vowels,
+    make_motif_task,
+    validate_sequences,
+)
 
 
 @pytest.fixture(scope="module")

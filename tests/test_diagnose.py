@@ -152,14 +152,13 @@ BROKEN = {   # model -> (the check that must warn, text its evidence must hold)
 }
 
 
-tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason=(
-    "the checks read layers and outputs the same way on every backend; on JAX each diagnosis costs seconds of "
-    "compilation, so the JAX run keeps one broken model per kind of check"))
+# The checks read layers and outputs the same way on every backend; on JAX each diagnosis costs seconds of
+# compilation, so the JAX run keeps one broken model per kind of check.
 #: The JAX run's share: a mask check, an attention check, a loss check and a trained-model check.
 ON_JAX_TOO = {no_mask, seq_self_attention_051, binary_loss_on_softmax, flat_after_training}
 
 
-@pytest.mark.parametrize("make", [make if make in ON_JAX_TOO else pytest.param(make, marks=tensorflow_only)
+@pytest.mark.parametrize("make", [make if make in ON_JAX_TOO else pytest.param(make, marks=pytest.mark.tensorflow_only)
                                   for make in BROKEN], ids=lambda f: f.__name__)
 def test_each_broken_model_is_flagged_by_its_check_with_evidence(make):
     check, evidence = BROKEN[make]
@@ -202,20 +201,20 @@ DATA_FAULTS = {
 
 @pytest.mark.parametrize("check", list(DATA_FAULTS))
 def test_each_data_fault_is_flagged(check):
-    from utils.diagnose import _as_data, _data_checks
+    from utils.diagnose.data_checks import as_data, data_checks
 
-    findings = {f.check: f for f in _data_checks(_as_data(_with(DATA_FAULTS[check])), 0.0)}
+    findings = {f.check: f for f in data_checks(as_data(_with(DATA_FAULTS[check])), 0.0)}
     assert findings[check].status == WARNING and findings[check].value, findings[check]
-    clean = {f.check: f for f in _data_checks(_as_data(DATA), 0.0)}
+    clean = {f.check: f for f in data_checks(as_data(DATA), 0.0)}
     assert all(f.status != WARNING for f in clean.values()), clean
 
 
 def test_left_padding_is_flagged():
-    from utils.diagnose import _as_data, _data_checks
+    from utils.diagnose.data_checks import as_data, data_checks
 
     X, y, Xt, yt = DATA
     left = np.stack([np.roll(x, T - int(np.any(x != 0, axis=1).sum()), axis=0) for x in X])
-    findings = {f.check: f for f in _data_checks(_as_data((left, y, Xt, yt)), 0.0)}
+    findings = {f.check: f for f in data_checks(as_data((left, y, Xt, yt)), 0.0)}
     assert findings["left padding"].status == WARNING and findings["left padding"].value > 0.5
     assert findings["all-zero real steps"].status != WARNING   # leading padding is not an interior zero step
 
@@ -229,7 +228,7 @@ def test_bad_input_gets_a_clear_value_error():
         diagnose(LogisticRegression(), DATA)
     with pytest.raises(ValueError, match="rank 2"):
         diagnose(good(), (DATA[0][:, :, 0], DATA[1]))
-    with pytest.raises(ValueError, match="must be"):
+    with pytest.raises(ValueError, match="unequal train split"):
         diagnose(good(), (DATA[0][0], DATA[1]))
     inputs = keras.Input((T, F))
     with pytest.raises(ValueError, match="not a classifier"):
@@ -248,21 +247,24 @@ def _registry_data():
     from utils.data import load_japanese_vowels, make_motif_task
 
     jv = load_japanese_vowels()
+    from utils.labelling import concatenated_vowels, make_cue_task
     from utils.text import load_text_dataset
 
     motif = make_motif_task(120, 40, min_len=12, max_len=20, motif_len=4, seed=0)
     return {"JapaneseVowels": jv, "motif task": motif, "motif task (noisy labels)": motif,
-            "Sentiment Labelled Sentences": load_text_dataset()}
+            "Sentiment Labelled Sentences": load_text_dataset(), "cue task": make_cue_task(120, 40, seed=0),
+            "JapaneseVowels, concatenated": concatenated_vowels(60, 20, seed=0)}
 
 
 #: What the data checks truly find in the course's data sets: short reviews ("Great phone.") recur across sources,
 #: so a seeded split puts some identical sentences on both sides.
-DATA_FINDINGS = {"Sentiment Labelled Sentences": {"train/test duplicates"}}
+#: In the cue task most steps are "other": the class-imbalance warning is true (lesson 09a reports macro F1 for it).
+DATA_FINDINGS = {"Sentiment Labelled Sentences": {"train/test duplicates"}, "cue task": {"class imbalance"}}
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 def test_every_registry_model_gets_no_warning_and_a_flawed_one_gets_exactly_its_flaw():
-    from utils.models import architecture_key
+    from utils.keras_ops import architecture_key
     from utils.registry import BUG_FLAW, FLATTEN_FLAW, MODELS, NO_MASK_FLAW, Q000_FLAW, SIGMOID_FLAW
 
     expected = {None: set(), FLATTEN_FLAW: {"flatten head"}, SIGMOID_FLAW: {"sigmoid attention"},
@@ -280,17 +282,18 @@ def test_every_registry_model_gets_no_warning_and_a_flawed_one_gets_exactly_its_
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             report = diagnose(model, data[entry.data])
-        assert report.checks() == expected[entry.flaw] | data_findings.get(entry.data, set()), f"{entry.name}:\n{report}"
+        assert report.checks() == (expected[entry.flaw]
+                                   | data_findings.get(entry.data, set())), f"{entry.name}:\n{report}"
     assert len(seen) >= 10
     keras.backend.clear_session()
 
 
 # ------------------------------------------------------------------------ the shipped example and the CLI
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 def test_the_command_line_prints_a_report_for_the_shipped_example(capsys):
     from utils.data import DATA_DIR, verified_path
-    from utils.diagnose import main
+    from utils.diagnose.cli import main
 
     model, data = verified_path(DATA_DIR, "clinic_example_model.keras"), verified_path(DATA_DIR, "clinic_example.npz")
     assert main([str(model), str(data)]) == 0
@@ -301,7 +304,7 @@ def test_the_command_line_prints_a_report_for_the_shipped_example(capsys):
 
 
 def test_a_legacy_file_that_does_not_load_names_the_workaround(tmp_path):
-    from utils.diagnose import load_model
+    from utils.saved_models import load_model
 
     broken = tmp_path / "old.h5"
     broken.write_bytes(b"not an HDF5 file")
@@ -323,8 +326,27 @@ def test_before_after_shows_a_fix_evidence():
 
 
 def test_attempt_reports_raises_warns_and_runs():
-    from utils.diagnose import attempt
+    from utils.exercises.lesson07 import attempt
 
     assert attempt("keras.optimizers.Adam(lr=0.1)").startswith("raises ValueError")
     assert attempt("keras.optimizers.SGD(learning_rate=0.1, decay=0.1)").startswith("warns: Argument `decay`")
     assert attempt("keras.optimizers.Adam(learning_rate=0.1)") == "runs silently"
+
+
+def test_a_labeller_is_told_apart_from_a_classifier_with_a_per_step_head():
+    """Per-step labels and a per-step head: a sequence labeller, no warning. The same head on one label per sequence,
+    or a pooled head on per-step labels: the "sequence head" warning."""
+    from utils.builder import build_classifier
+    from utils.data import make_motif_task
+    from utils.labelling import make_cue_task
+
+    cue = make_cue_task(48, 16, min_len=12, max_len=16, distance=(1, 4), target_len=3, seed=0)
+    labeller = build_classifier(cue, units=4, pool="none")
+    report = diagnose(labeller, cue)
+    assert report.get("sequence head").status == "ok" and "labeller" in report.get("sequence head").evidence
+    assert report.get("padding leak").status == "ok"
+    as_classifier = (cue.train.X, cue.train.y[:, 0], cue.test.X, cue.test.y[:, 0])   # one label per sequence
+    assert "sequence head" in diagnose(labeller, as_classifier).checks()
+    pooled = build_classifier(make_motif_task(16, 8, min_len=12, max_len=16, n_features=cue.n_features, seed=0),
+                              units=4)
+    assert "sequence head" in diagnose(pooled, (cue.train.X, cue.train.y, cue.test.X, cue.test.y)).checks()

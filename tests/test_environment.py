@@ -11,7 +11,8 @@ import pytest
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ({"utils", "solutions", "conftest", "legacy_builders", "fakes", "markers", "stored_outputs"} | {p.stem for p in (ROOT / "solutions").glob("*.py")}
+LOCAL = ({"utils", "tools", "solutions", "conftest", "fakes", "stored_outputs"}
+         | {p.stem for p in (ROOT / "solutions").glob("*.py")}
          | {p.stem for p in (ROOT / "site").glob("*.py")}    # the site's own modules (lessons, questions)
          | {p.stem for p in (ROOT / "tools").glob("*.py")})   # a tool importing another from its folder
 
@@ -57,8 +58,8 @@ def _imports(source: str) -> set[str]:
 
 
 def _code_sources():
-    for path in [*ROOT.glob("utils/**/*.py"), *ROOT.glob("tools/*.py"), *ROOT.glob("solutions/*.py"), *ROOT.glob("tests/**/*.py"),
-                 *ROOT.glob("site/*.py")]:
+    for path in [*ROOT.glob("utils/**/*.py"), *ROOT.glob("tools/*.py"), *ROOT.glob("solutions/*.py"),
+                 *ROOT.glob("tests/**/*.py"), *ROOT.glob("site/*.py")]:
         yield path, path.read_text()
     for path in ROOT.glob("notebooks/*.ipynb"):
         cells = nbformat.read(path, as_version=4).cells

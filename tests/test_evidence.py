@@ -6,7 +6,6 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-
 from stored_outputs import output_text
 
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend

@@ -61,7 +61,8 @@ def test_weight_on_span_rejects_bad_input(weights, starts, span, message):
 def test_saliency_needs_a_classifier_output():
     import keras
 
-    per_step = keras.Sequential([keras.Input((5, 2)), keras.layers.Dense(3, activation="softmax")])  # (batch, T, classes)
+    # (batch, T, classes)
+    per_step = keras.Sequential([keras.Input((5, 2)), keras.layers.Dense(3, activation="softmax")])
     X = np.ones((2, 5, 2), dtype=np.float32)
     with pytest.raises(ValueError, match=r"\(batch, classes\) probabilities"):
         gradient_saliency(per_step, X)

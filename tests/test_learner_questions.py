@@ -60,6 +60,7 @@ def test_the_page_links_every_question_and_error_message_to_its_answer():
     for row in ROWS:
         assert row["source"] in text
         if row["error_message"]:
-            link = f'<a href="{questions._page_link(row["answer"])}"><code>{html.escape(row["error_message"])}</code></a>'
+            link = (f'<a href="{questions._page_link(row["answer"])}">'
+                    f'<code>{html.escape(row["error_message"])}</code></a>')
             assert link.replace("|", "\\|") in text, row["id"]
     assert text.count('<a href="notebooks/') >= len(ROWS)

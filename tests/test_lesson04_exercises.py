@@ -1,11 +1,10 @@
 import keras
-import numpy as np
 import pytest
 from keras import layers
-from utils.self_attention import SeqSelfAttention  # the exact port: the package's masking bug, on any backend
 
 from utils.data import make_motif_task
 from utils.exercises import lesson04
+from utils.self_attention import SeqSelfAttention  # the exact port: the package's masking bug, on any backend
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,17 @@
 """Lesson 06 self-checks: the label-noise ceiling, a paired verdict, the block ablation, and verdict flips."""
 
 import pytest
+from fakes import fake_model, shared_noise
 
 from utils.builder import build_classifier
 from utils.data import load_japanese_vowels
-from utils.exercises.lesson06 import (check_block_removed, check_ceiling, check_flip_rate, check_paired_verdict,
-                                      reference_flip_rate)
-from fakes import fake_model, shared_noise
+from utils.exercises.lesson06 import (
+    check_block_removed,
+    check_ceiling,
+    check_flip_rate,
+    check_paired_verdict,
+    reference_flip_rate,
+)
 
 
 def test_solutions_pass(solutions, capsys):
@@ -62,7 +67,7 @@ def test_flip_rate_falls_to_zero_with_all_seeds():
 @pytest.mark.parametrize("wrong, hint", [
     (lambda a, b, k: 0.0, "default_rng(k)"),
     (lambda a, b, k: None, "returned None"),
-    (lambda a, b, k: "often", "expected a number"),
+    (lambda a, b, k: "often", "give a number between 0 and 1"),
     (lambda a, b, k: 1 / 0, "ZeroDivisionError"),
 ])
 def test_flip_rate_check_rejects_wrong_answers(wrong, hint, capsys):

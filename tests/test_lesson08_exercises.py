@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from keras import layers
 
-from utils.exercises.lesson08 import (best_balanced_accuracy, check_mask_dropper, check_one_per_sentence,
-                                      check_threshold, learner_cnn_lstm, mask_droppers)
+from utils.exercises.lesson08 import (
+    best_balanced_accuracy,
+    check_mask_dropper,
+    check_one_per_sentence,
+    check_threshold,
+    learner_cnn_lstm,
+)
+from utils.inspection import mask_droppers
 from utils.self_attention import MaskedSeqSelfAttention, SeqSelfAttention
 from utils.text import load_sentences, stratified_split, vectorize
 
@@ -84,7 +90,7 @@ def test_one_per_sentence_check_rejects_wrong_answers(text, build, hint, capsys)
 @pytest.mark.parametrize("choose, hint", [
     (lambda p, y: 0.5, "some threshold reaches"),
     (lambda p, y: None, "returned None"),
-    (lambda p, y: "low", "expected a number"),
+    (lambda p, y: "low", "give a threshold"),
     (lambda p, y: 1 / 0, "ZeroDivisionError"),
 ])
 def test_threshold_check_rejects_wrong_answers(validation, choose, hint, capsys):

@@ -4,7 +4,7 @@ import pytest
 
 from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.models import PADDING_TOLERANCE, cudnn_problems, lstm_layers, padding_gap
+from utils.inspection import PADDING_TOLERANCE, cudnn_problems, lstm_layers, padding_gap
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_cudnn_problems_names_each_condition():
 
 
 def test_find_layer_names_the_model_and_the_missing_layer(task):
-    from utils.models import find_layer
+    from utils.inspection import find_layer
 
     model = build_classifier(task, units=4)
     assert find_layer(model, "bilstm") is model.get_layer("bilstm")
@@ -54,7 +54,7 @@ def test_find_layer_names_the_model_and_the_missing_layer(task):
 def test_per_architecture_builds_once_per_architecture_and_stays_bounded():
     import keras
 
-    from utils.models import per_architecture
+    from utils.keras_ops import per_architecture
 
     def dense(units):
         return keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])

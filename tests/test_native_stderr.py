@@ -3,9 +3,9 @@ import os
 
 import nbformat
 import pytest
+from conftest import ROOT
 from nbclient import NotebookClient
 
-from conftest import ROOT
 from utils.runtime import filter_known_noise
 
 NATIVE_LINE = "E0000 native stderr from C reaches the notebook"

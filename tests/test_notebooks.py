@@ -1,13 +1,12 @@
 """Static checks on the committed notebooks: one full top-to-bottom run each, and the course header."""
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from stored_outputs import output_text
+
 from utils.runtime import colab_url, repo_url
 
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
@@ -27,7 +26,7 @@ def lesson_id(path: Path) -> str:
         return "Appendix"
     return "".join(LESSON.match(path.name).groups())
 FULL_RUN_LIMIT_SECONDS = 240
-COMPARING = {"01", "03", "04", "05", "06", "07", "08"}  # lessons whose comparisons name a winner
+COMPARING = {"01", "03", "04", "05", "06", "07", "08", "09"}  # lessons whose comparisons name a winner
 MIN_SEEDS = 10
 
 
@@ -129,9 +128,7 @@ def test_seed_count_parser_reads_a_pandas_table():
 def test_setup_cells_and_badges_are_written_by_the_tool(monkeypatch):
     """Each notebook's badge and setup cell are exactly what tools/write_setup_cells.py writes from repo_url()."""
     monkeypatch.delenv("COURSE_REPO_URL", raising=False)
-    spec = importlib.util.spec_from_file_location("write_setup_cells", ROOT / "tools" / "write_setup_cells.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    import tools.write_setup_cells as tool
     assert tool.main(check=True) == 0
     # a fork's address, set in the environment, reaches every badge and setup cell
     monkeypatch.setenv("COURSE_REPO_URL", "https://github.com/someone/a-fork")
@@ -148,7 +145,8 @@ def test_every_number_on_the_cheat_sheet_is_in_a_stored_output():
     changes a number makes this fail until the sheet follows."""
     sheet = (ROOT / "site" / "cheatsheet.md").read_text()
     outputs = "\n".join(output_text(p) for p in NOTEBOOKS)
-    quoted = re.findall(r"[+-]0\.\d{3} \[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\b0\.\d{3,4}\b", sheet)
+    quoted = re.findall(r"[+-]0\.\d{3} \[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\[[+-]0\.\d{3}, [+-]0\.\d{3}\]|\b0\.\d{3,4}\b",
+                        sheet)
     assert quoted, "the cheat sheet quotes no measured number: update this test's pattern"
     missing = [q for q in quoted if q not in outputs]
     assert not missing, f"numbers on the cheat sheet that no stored output prints: {missing}"

@@ -72,7 +72,8 @@ def test_a_long_table_gives_the_same_dataset_as_its_sequences():
     rows = [{"sequence": f"s{i:02d}", "time": t, "a": step[0], "b": step[1], "label": labels[i]}
             for i, seq in enumerate(sequences) for t, step in enumerate(seq)]
     table = pd.DataFrame(rows).sample(frac=1.0, random_state=0)            # row order must not matter
-    assert np.array_equal(dataset_from_table(table, seed=1).train.X, dataset_from_sequences(sequences, labels, seed=1).train.X)
+    assert np.array_equal(dataset_from_table(table, seed=1).train.X,
+                          dataset_from_sequences(sequences, labels, seed=1).train.X)
 
 
 def test_a_numpy_file_and_a_csv_file_load(tmp_path):

@@ -6,8 +6,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from utils.data import make_motif_task  # noqa: E402
-from utils.plots import (plot_attention_heatmaps, plot_confusion_matrix, plot_learning_curves,  # noqa: E402
-                         plot_sequences, plot_weights_over_time)
+from utils.plots import (  # noqa: E402
+    plot_attention_heatmaps,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_sequences,
+    plot_weights_over_time,
+)
 
 
 @pytest.fixture(autouse=True)

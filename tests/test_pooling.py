@@ -3,14 +3,13 @@ import numpy as np
 import pytest
 from keras import layers
 
+# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
 from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.models import PADDING_TOLERANCE, cudnn_problems, lstm_layers, padding_gap
-from utils.pooling import AttentionPooling, SeqWeightedAttention, masked_softmax
+from utils.inspection import PADDING_TOLERANCE, cudnn_problems, lstm_layers, padding_gap
+from utils.keras_ops import masked_softmax
+from utils.pooling import AttentionPooling, SeqWeightedAttention
 from utils.probe import attention_weights
-
-# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
-from markers import tensorflow_only  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +151,7 @@ def _padded_states(seed=0):
     return x
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("use_bias", [True, False])
 @pytest.mark.parametrize("masked_input", [True, False])
 @pytest.mark.parametrize("return_attention", [True, False])
@@ -178,7 +177,7 @@ def test_seq_weighted_attention_port_matches_package(use_bias, masked_input, ret
         assert np.all(np.asarray(port_out[1])[1, 4:] == 0.0) and np.all(np.asarray(package_out[1])[1, 4:] == 0.0)
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_seq_weighted_attention_port_has_the_packages_weights_and_config(use_bias):
     package, port = _package_layer()(use_bias=use_bias, name="swa"), SeqWeightedAttention(use_bias=use_bias, name="swa")

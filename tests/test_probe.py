@@ -9,12 +9,10 @@ import numpy as np
 import pytest
 from keras import layers
 
+# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
 from utils.builder import build_classifier
 from utils.data import make_motif_task
 from utils.probe import attention_layers, attention_weights
-
-# keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
-from markers import tensorflow_only  # noqa: E402
 
 #: name -> (build_classifier fields, the attention layer's name, heads; None for a pooling layer)
 KINDS = {
@@ -147,7 +145,7 @@ def test_probe_rejects_bad_layers(task):
 
 # --- keras-self-attention 0.51.0's layers (TensorFlow only) ---
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 def test_probe_reads_the_packages_layers(task):
     from keras_self_attention import SeqSelfAttention, SeqWeightedAttention
 
@@ -174,7 +172,7 @@ def test_models_of_one_architecture_share_a_compiled_probe_and_keep_their_own_we
 
     from utils.builder import build_classifier
     from utils.data import make_motif_task
-    from utils.probe import _TWINS
+    from utils.keras_ops import _TWINS
 
     task = make_motif_task(16, 8, min_len=6, max_len=10, motif_len=3, seed=0)
     models = []

@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from utils.check_setup import requirements
+from utils.course_map import course_map, lesson_notebooks
+
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,15 +70,13 @@ def test_site_requirements_are_pinned_and_kept_apart():
 
 
 def test_readme_course_map_lists_every_notebook_with_its_badge():
-    readme = (ROOT / "README.md").read_text()
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        row = next((line for line in readme.splitlines() if f"(notebooks/{path.name})" in line), None)
-        assert row, f"{path.name} is missing from the README course map"
-        assert f"/blob/main/notebooks/{path.name})" in row
+    rows = course_map()
+    for path in lesson_notebooks(appendices=True):
+        assert path.name in rows, f"{path.name} is missing from the README course map"
+        assert f"/blob/main/notebooks/{path.name})" in " | ".join(rows[path.name])
 
 
-REQUIRED = {re.split(r"[<>=!~ ]", line, 1)[0].strip().lower().replace("-", "_")
-            for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")}
+REQUIRED = {r.name.lower().replace("-", "_") for r in requirements(ROOT / "requirements.txt")}
 IMPORT_NAMES = {"scikit_learn": "sklearn", "pytest_xdist": "xdist"}
 
 
@@ -104,29 +105,41 @@ def test_one_stem_one_masked_softmax():
     sources = {p.relative_to(ROOT).as_posix(): p.read_text() for p in _python_files("utils")}
     learner = re.compile(r"^def learner_\w+\(.*?(?=^\S)", re.S | re.M)
     builds_stem = sorted(name for name, text in sources.items()
-                         if "layers.Masking(" in learner.sub("", text) or "layers.Bidirectional(" in learner.sub("", text))
+                         if "layers.Masking(" in learner.sub("", text)
+                         or "layers.Bidirectional(" in learner.sub("", text))
     assert builds_stem == ["utils/builder.py"]
     softmaxes = sorted(name for name, text in sources.items() if re.search(r"def (masked_)?softmax\(", text))
-    assert softmaxes == ["utils/attention.py", "utils/pooling.py"]  # attention.py: lesson 02's NumPy teaching code
-    assert "import numpy" in sources["utils/attention.py"] and "keras" not in sources["utils/attention.py"]
-    # every softmax in a course layer goes through pooling.masked_softmax: no other module exponentiates scores
+    assert softmaxes == ["utils/keras_ops.py", "utils/reference_attention.py"]  # the reference: lesson 02's NumPy
+    reference = sources["utils/reference_attention.py"]
+    assert "import numpy" in reference and "keras" not in reference
+    # every softmax in a course layer goes through keras_ops.masked_softmax: no other module exponentiates scores
     exponentiates = sorted(name for name, text in sources.items() if re.search(r"ops\.(exp|softmax)\(", text))
-    assert exponentiates == ["utils/pooling.py"]
+    assert exponentiates == ["utils/keras_ops.py"]
 
 
-def test_oldest_constraints_come_from_requirements_and_match_environment_yml():
-    import importlib.util
+def test_oldest_constraints_come_from_requirements_and_match_environment_yml(tmp_path):
+    import tools.lowest_versions as tool
 
-    spec = importlib.util.spec_from_file_location("lowest_versions", ROOT / "tools" / "lowest_versions.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    lowest = tool.lowest_versions((ROOT / "requirements.txt").read_text())
+    lowest = tool.lowest_versions()
     assert set(lowest) == {"tensorflow", "keras", "jax", "keras-self-attention"}
     environment = (ROOT / "environment.yml").read_text()
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         spec_text = line.split("#", 1)[0].strip()
         if spec_text:
             assert f"- {spec_text}\n" in environment, f"environment.yml differs from requirements.txt on {spec_text}"
-    import pytest
+    unbounded = tmp_path / "requirements.txt"
+    unbounded.write_text("tensorflow<3\nkeras>=3\njax>=0.5\nkeras-self-attention==0.51.0\n")
     with pytest.raises(ValueError, match="no lower bound"):
-        tool.lowest_versions("tensorflow<3\nkeras>=3\njax>=0.5\nkeras-self-attention==0.51.0\n")
+        tool.lowest_versions(unbounded)
+
+
+def test_the_package_docs_name_every_module():
+    """utils/__init__.py and utils/README.md say what each module holds: a new or renamed module is listed."""
+    modules = {p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__"} | {"diagnose", "exercises"}
+    init = (ROOT / "utils" / "__init__.py").read_text()
+    readme = (ROOT / "utils" / "README.md").read_text()
+    assert not [m for m in modules if f"``{m}``" not in init], "utils/__init__.py does not name every module"
+    assert not [m for m in modules if f"`{m}.py`" not in readme and f"`{m}/`" not in readme], \
+        "utils/README.md does not name every module"
+    for name in re.findall(r"`(\w+)\.py`", readme):
+        assert name in modules or (ROOT / "utils" / "diagnose" / f"{name}.py").exists(), f"README names {name}.py"

@@ -1,18 +1,16 @@
 """The backend choice, seeding, determinism across fresh processes, and the progress line."""
-import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 
 from utils import runtime
 from utils.builder import build_classifier
 from utils.data import make_motif_task
-from utils.models import lstm_layers
+from utils.inspection import lstm_layers
 from utils.training import run_seeds, show_progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,8 +59,7 @@ def test_device_report_names_the_backend_and_the_device():
 
 
 TRAIN_ONE_SEED = """
-import hashlib, sys
-sys.path.insert(0, {root!r})
+import hashlib
 from utils.data import make_motif_task
 from utils.builder import build_classifier
 from utils.training import train_and_evaluate
@@ -75,10 +72,11 @@ print(keras.backend.backend(), hashlib.sha256(probabilities.tobytes()).hexdigest
 """
 
 
+@pytest.mark.tensorflow_only   # on JAX, the compilation-cache test below runs two fresh processes ("off", "cold")
 def test_the_same_seed_gives_bit_identical_predictions_in_two_fresh_processes():
     """Determinism on this process's backend, proven the way a learner meets it: two new Python processes."""
     env = {**os.environ, "KERAS_BACKEND": BACKEND, "COURSE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_ONE_SEED.format(root=str(ROOT))], env=env,
+    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_ONE_SEED], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = []
     for run in runs:   # the two processes run side by side: neither sees the other
@@ -91,7 +89,6 @@ def test_the_same_seed_gives_bit_identical_predictions_in_two_fresh_processes():
 
 TRAIN_WITH_CACHE = """
 import sys
-sys.path.insert(0, {root!r})
 from utils.runtime import choose_backend, enable_compilation_cache
 choose_backend("jax")
 print("cache:", enable_compilation_cache(sys.argv[1]) if len(sys.argv) > 1 else None)
@@ -101,12 +98,13 @@ print("cache:", enable_compilation_cache(sys.argv[1]) if len(sys.argv) > 1 else 
 @pytest.mark.backend_free   # it starts its own JAX processes, whatever this process's backend
 def test_the_compilation_cache_is_used_and_changes_no_result(tmp_path):
     """Off, cold (writes the cache) and warm (reads it): the same predictions bit for bit, and the warm run
-    loads every program from the cache rather than compiling and writing new ones."""
+    loads every program from the cache rather than compiling and writing new ones. Off and cold are two fresh
+    processes that train the same seed: their agreement is also JAX's determinism across processes."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "COURSE_PROGRESS": "0", "COURSE_COMPILATION_CACHE": "1"}
-    script = TRAIN_WITH_CACHE.format(root=str(ROOT))
+    script = TRAIN_WITH_CACHE
 
     def start(*cache):
-        return subprocess.Popen([sys.executable, "-c", script, *map(str, cache)], env=env, text=True,
+        return subprocess.Popen([sys.executable, "-c", script, *map(str, cache)], env=env, text=True, cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def result(process):
@@ -170,13 +168,12 @@ def test_jit_compile_keeps_the_returned_models_cudnn_eligible(tiny_task):
 
 def test_fast_mode_on_jax_turns_off_most_xla_optimisations_and_full_mode_does_not():
     """Checked in a fresh interpreter, where JAX reads the setting when it is imported."""
-    code = ("import os, sys; sys.path.insert(0, {root!r}); from utils.runtime import choose_backend; "
+    code = ("import os; from utils.runtime import choose_backend; "
             "choose_backend('jax'); import jax; print(bool(jax.config.read('jax_disable_most_optimizations')), "
             "'--xla_backend_optimization_level=0' in os.environ.get('XLA_FLAGS', ''))")
-    root = str(Path(__file__).resolve().parents[1])
     for fast, expected in (("1", "True True"), ("0", "False False")):
         env = {k: v for k, v in os.environ.items() if k not in ("JAX_DISABLE_MOST_OPTIMIZATIONS", "XLA_FLAGS")}
         env["COURSE_FAST"] = fast
-        out = subprocess.run([sys.executable, "-c", code.format(root=root)], env=env, capture_output=True,
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, cwd=ROOT,
                              text=True, check=True).stdout.strip().splitlines()[-1]
         assert out == expected, (fast, out)

@@ -129,7 +129,8 @@ def test_models_saved_with_the_package_on_tensorflow_load_into_the_ports_on_jax(
     names = _run(SAVE_WITH_THE_PACKAGE, "tensorflow", tmp_path).strip().splitlines()[-1].split()
     assert names == ["sequential", "functional"]
     for name in names:  # the package's layers are saved under its module and their bare class names
-        used = [(obj["module"], obj["registered_name"]) for obj in serialized_objects(saved_config(tmp_path / f"{name}.keras"))
+        used = [(obj["module"], obj["registered_name"])
+                for obj in serialized_objects(saved_config(tmp_path / f"{name}.keras"))
                 if (obj.get("module") or "").startswith("keras_self_attention")]
         assert ("keras_self_attention.seq_self_attention", "SeqSelfAttention") in used
     out = _run(LOAD_ON_JAX, "jax", tmp_path, *names)

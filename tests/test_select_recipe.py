@@ -1,5 +1,4 @@
 """tools/select_recipe.py chooses notebook 06's recipe on the training split; its stored result must match."""
-import importlib.util
 import itertools
 import json
 from pathlib import Path
@@ -14,9 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("select_recipe", ROOT / "tools" / "select_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    import tools.select_recipe as module
     return module
 
 

@@ -1,16 +1,15 @@
 import keras
 import numpy as np
 import pytest
-from keras import layers
-
-from utils.builder import ClassifierSpec, build_classifier
-from utils.data import make_motif_task
-from utils.models import PADDING_TOLERANCE, padding_gap
-from utils.probe import attention_weights
-from utils.self_attention import MaskedSeqSelfAttention, SeqSelfAttention, attention_on_padding
+from keras import layers, ops
 
 # keras-self-attention is imported inside these tests only: it needs TensorFlow, this module must import on JAX
-from markers import tensorflow_only  # noqa: E402
+from utils.builder import ClassifierSpec, build_classifier
+from utils.data import make_motif_task
+from utils.inspection import PADDING_TOLERANCE, padding_gap
+from utils.keras_ops import masked_softmax
+from utils.probe import attention_weights
+from utils.self_attention import MaskedSeqSelfAttention, SeqSelfAttention, attention_on_padding
 
 VARIANTS = [
     {},
@@ -204,7 +203,7 @@ def _package_layer():
     return PackageSeqSelfAttention
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("kwargs", VARIANTS)
 @pytest.mark.parametrize("masked_input", [True, False])
 def test_port_matches_package_output_for_output(kwargs, masked_input):
@@ -217,7 +216,7 @@ def test_port_matches_package_output_for_output(kwargs, masked_input):
         assert port_a[1, :4, 4:].sum() > 0.01  # the comparison covers the attention on padding
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("kwargs", VARIANTS)
 @pytest.mark.parametrize("masked_input", [True, False])
 def test_port_regulariser_matches_package(kwargs, masked_input):
@@ -233,7 +232,7 @@ def test_port_regulariser_matches_package(kwargs, masked_input):
     np.testing.assert_allclose(port_loss, package_loss, rtol=1e-6)
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("kwargs", [{}, {"attention_type": "multiplicative"},
                                     {"use_additive_bias": False, "use_attention_bias": False},
                                     {"history_only": True, "units": 7, "kernel_regularizer": "l2"}])
@@ -246,7 +245,7 @@ def test_port_has_the_packages_weights_and_config(kwargs):
     assert port.get_config() == package.get_config()
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 def test_port_initialises_like_the_package():
     """Same initialisers (glorot_normal kernels, zero biases): same seed, same weights."""
     weights = []
@@ -259,7 +258,7 @@ def test_port_initialises_like_the_package():
         np.testing.assert_array_equal(port_w, package_w)
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("kwargs", VARIANTS)
 @pytest.mark.parametrize("masked_input", [True, False])
 def test_fix_matches_package_without_padding(kwargs, masked_input):
@@ -269,7 +268,7 @@ def test_fix_matches_package_without_padding(kwargs, masked_input):
     np.testing.assert_allclose(fixed_a, package_a, atol=1e-6)
 
 
-@tensorflow_only
+@pytest.mark.tensorflow_only
 def test_a_model_saved_with_the_package_loads_into_the_port(task, tmp_path):
     model = self_attention_classifier(task, layer=_package_layer(), attention_type="multiplicative")
     path = tmp_path / "package.keras"
@@ -353,3 +352,92 @@ def test_port_rejects_bad_arguments(kwargs, message):
         SeqSelfAttention(**kwargs)(np.zeros((2, 5), np.float32))
     with pytest.raises(ValueError, match="feature size"):
         SeqSelfAttention().build((None, 5, None))
+
+
+# ------------------------------------------------- the one masked softmax against the layers' old arithmetic
+# Before the one masked softmax (commit b4579d3), each layer penalised padded and out-of-window scores by -10000.
+
+def _padded_batch(seed=0, features=6):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, 9, features)).astype("float32")
+    lengths = np.array([9, 5, 2])
+    mask = np.arange(9)[None, :] < lengths[:, None]
+    x[~mask] = 0.0
+    return x, mask
+
+
+def legacy_window_penalty(layer, e):
+    """The old ``SeqSelfAttention._scores`` tail: -10000 on scores outside the local/causal window."""
+    if layer.attention_width is None:
+        return e
+    input_len = ops.shape(e)[-1]
+    if layer.history_only:
+        lower = ops.arange(0, input_len) - (layer.attention_width - 1)
+    else:
+        lower = ops.arange(0, input_len) - layer.attention_width // 2
+    lower = ops.expand_dims(lower, axis=-1)
+    upper = lower + layer.attention_width
+    indices = ops.expand_dims(ops.arange(0, input_len), axis=0)
+    inside = ops.cast(lower <= indices, e.dtype) * ops.cast(indices < upper, e.dtype)
+    return e - 10000.0 * (1.0 - inside)
+
+
+def legacy_port_weights(layer, e, mask):
+    """The old port (the package's arithmetic): penalise (padded, padded) pairs, then a plain softmax."""
+    e = legacy_window_penalty(layer, e)
+    if mask is not None:
+        mask = ops.expand_dims(ops.cast(mask, e.dtype), axis=-1)
+        e = e - 10000.0 * ((1.0 - mask) * (1.0 - ops.transpose(mask, (0, 2, 1))))
+    e = ops.exp(e - ops.max(e, axis=-1, keepdims=True))
+    return e / ops.sum(e, axis=-1, keepdims=True)
+
+
+def legacy_masked_weights(layer, e, mask):
+    """The old MaskedSeqSelfAttention: the window's -10000 penalty, then the masked softmax over keys."""
+    return masked_softmax(legacy_window_penalty(layer, e), None if mask is None else ops.expand_dims(mask, axis=1))
+
+
+def legacy_seq_weighted_weights(x, W, b, mask):
+    """The old SeqWeightedAttention port: -10000 on padded steps and ``sum + epsilon`` in the denominator."""
+    logits = ops.squeeze(ops.matmul(x, W), -1) + b
+    if mask is not None:
+        logits = logits - 10000.0 * (1.0 - ops.cast(mask, logits.dtype))
+    ai = ops.exp(logits - ops.max(logits, axis=-1, keepdims=True))
+    return ai / (ops.sum(ai, axis=1, keepdims=True) + keras.backend.epsilon())
+
+
+@pytest.mark.parametrize("options", [{}, {"attention_type": "multiplicative"}, {"attention_width": 3},
+                                     {"history_only": True}, {"history_only": True, "attention_width": 2},
+                                     {"attention_activation": "sigmoid"}])
+def test_one_masked_softmax_gives_the_old_weights(options):
+    """The layers now share utils.keras_ops.masked_softmax; the old -10000 arithmetic gave the same weights.
+
+    The port agrees on every row. The fix agrees on every row without a local/causal window; with one, on every
+    real query: a padded query whose window holds only padding now gets an all-zero row, where the -10000
+    arithmetic spread it over keys outside its window. No real output reads those rows.
+    """
+    from utils.self_attention import MaskedSeqSelfAttention
+
+    x, mask = _padded_batch()
+    for cls, legacy in ((SeqSelfAttention, legacy_port_weights),
+                        (MaskedSeqSelfAttention, legacy_masked_weights)):
+        layer = cls(units=4, return_attention=True, **options)
+        _, weights = layer(x, mask=mask)
+        before = legacy(layer, layer._scores(x), mask)
+        if cls is SeqSelfAttention:
+            np.testing.assert_array_equal(np.asarray(weights), np.asarray(before))  # bit for bit
+        else:
+            rows = mask if layer.attention_width is not None else np.ones_like(mask)
+            np.testing.assert_allclose(np.asarray(weights)[rows], np.asarray(before)[rows], rtol=0, atol=1e-7)
+
+
+def test_seq_weighted_attention_agrees_with_its_old_arithmetic():
+    from utils.pooling import SeqWeightedAttention
+
+    x, mask = _padded_batch(1)
+    layer = SeqWeightedAttention(return_attention=True)
+    _, weights = layer(x, mask=mask)
+    before = legacy_seq_weighted_weights(x, layer.W, layer.b, mask)
+    # the old denominator added 1e-7 to a sum >= 1: at most one float32 rounding step apart
+    np.testing.assert_allclose(np.asarray(weights), np.asarray(before), rtol=2.5e-7, atol=0)
+    assert np.all(np.asarray(weights)[~mask] == 0.0)

@@ -4,13 +4,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from fakes import N_CLASSES, N_ITEMS, fake_model, shared_noise  # noqa: E402
 
 from utils.plots import plot_paired  # noqa: E402
-from utils.stats import (VERDICTS, compare_paired, format_interval, item_interval, joint_interval,  # noqa: E402
-                         mean_ci, paired_table, seed_interval, show_verdicts, wilson_interval, HOW_TO_READ)
+from utils.stats import (  # noqa: E402
+    HOW_TO_READ,
+    VERDICTS,
+    compare_paired,
+    format_interval,
+    item_interval,
+    joint_interval,
+    mean_ci,
+    paired_table,
+    seed_interval,
+    show_verdicts,
+    wilson_interval,
+)
 from utils.training import SeedComparison  # noqa: E402
-
-from fakes import N_CLASSES, N_ITEMS, fake_model, shared_noise  # noqa: E402
 
 pytestmark = pytest.mark.backend_free  # no Keras backend involved: run once, not once per backend
 

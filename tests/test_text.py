@@ -8,8 +8,20 @@ import pytest
 
 from utils.builder import ClassifierSpec, build_classifier
 from utils.data import DATA_DIR, sha256
-from utils.text import (OOV, PAD, SOURCE_FILES, TEXT_DIR, VOCAB_LIMIT, Sentences, cross_source_split, keep_one_in,
-                        load_sentences, sentences, stratified_split, token_ids, vectorize)
+from utils.text import (
+    OOV,
+    PAD,
+    SOURCE_FILES,
+    TEXT_DIR,
+    VOCAB_LIMIT,
+    cross_source_split,
+    keep_one_in,
+    load_sentences,
+    sentences,
+    stratified_split,
+    token_ids,
+    vectorize,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,7 +168,7 @@ def test_token_ids_are_right_padded_and_fit_the_registry_embedding(small):
                                   ClassifierSpec(vocab_size=VOCAB_LIMIT, embedding_dim=4, units=3,
                                                  mixer="self_attention")])
 def test_padded_tokens_get_zero_attention(small, spec):
-    from utils.models import PADDING_TOLERANCE, padding_gap
+    from utils.inspection import PADDING_TOLERANCE, padding_gap
     from utils.probe import attention_weights
 
     ids = token_ids(small.test)[:8]

@@ -4,11 +4,16 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 
 from utils.builder import build_classifier
-from utils.data import make_motif_task
-from utils.data import split_validation
+from utils.data import make_motif_task, split_validation
 from utils.stats import mean_ci, seed_interval
-from utils.training import (classification_metrics, compare, run_seeds, summary_table, split_fingerprint,
-                            train_and_evaluate)
+from utils.training import (
+    classification_metrics,
+    compare,
+    run_seeds,
+    split_fingerprint,
+    summary_table,
+    train_and_evaluate,
+)
 
 
 def test_metrics_agree_with_scikit_learn():
@@ -133,7 +138,7 @@ def test_kept_models_are_separate_and_trained(tiny_task):
 
 
 def test_a_builder_that_changes_architecture_between_seeds_is_refused(tiny_task):
-    def build(data, calls=[]):
+    def build(data, calls=[]):   # noqa: B006 - the shared list counts the calls on purpose
         calls.append(1)
         return build_classifier(data, pool="last", units=4 * len(calls))
 
@@ -241,3 +246,18 @@ def test_class_weight_and_loss_options_reach_fit():
     assert bce.table["accuracy"].between(0, 1).all() and "loss" in bce.runs[0].history
     with pytest.raises(ValueError, match="distinct classes"):
         one_against_rest(task, 0, [0, 1])
+
+
+def test_epoch_accuracies_train_as_run_seeds_does_and_score_every_epoch(tiny_task):
+    """The appendix's per-epoch table comes from run_seeds itself: its last epoch is run_seeds' final score."""
+    from utils.epochs import epoch_accuracies
+
+    build = lambda d: build_classifier(d, pool="average", units=4)
+    table = epoch_accuracies(build, tiny_task, seeds=[0, 1], epochs=2, batch_size=16)
+    assert list(table.columns) == ["seed", "epoch", "validation", "test"] and len(table) == 4
+    assert table[["validation", "test"]].apply(lambda c: c.between(0, 1)).all().all()
+    final = run_seeds("same", build, tiny_task, seeds=[0, 1], epochs=2, batch_size=16, validation=0.2)
+    last = table[table.epoch == 2].set_index("seed")["test"]
+    assert [last[r.seed] for r in final.runs] == [r.metrics["accuracy"] for r in final.runs]
+    with pytest.raises(ValueError, match="whole number"):
+        epoch_accuracies(build, tiny_task, seeds=[0, 1], epochs=0)

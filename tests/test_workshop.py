@@ -18,7 +18,7 @@ APPENDICES = sorted((ROOT / "notebooks").glob("appendix_*.ipynb"))   # timed too
 
 
 def test_schedules_are_written_from_the_run_times():
-    done = subprocess.run([sys.executable, "tools/workshop_schedule.py", "--check"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "tools.workshop_schedule", "--check"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     text = GUIDE.read_text()

@@ -64,7 +64,8 @@ def main(argv=None) -> int:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     record = {"what": "attention_fit: lesson 07's Q000 pair, ten seeds, JapaneseVowels, from the call to the verdict",
               "backend": args.backend, "seeds": args.seeds, **result, "budget seconds": BUDGET_SECONDS,
-              "lesson 01 full run, seconds, as last recorded in notebooks/run_times.json (calibration)": calibration(), "cpu cores": os.cpu_count(),
+              "lesson 01 full run, seconds, as last recorded in notebooks/run_times.json (calibration)": calibration(),
+              "cpu cores": os.cpu_count(),
               "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps(record, indent=1))

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_attention_fit import calibration   # lesson 01's recorded full-run time: the day's pace (same folder)
+from bench_attention_fit import calibration  # lesson 01's recorded full-run time: the day's pace (same folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "compilation_cache.json"
@@ -105,19 +105,13 @@ def per_configuration(rounds: int) -> tuple[dict, bool]:
 
 
 def notebook_rerun(path: Path) -> dict:
+    """A notebook's full run twice, sharing one compilation cache: a learner's first run, then a re-run."""
     import nbformat
-    from nbclient import NotebookClient
 
-    times = []
+    from tools.run_notebooks import execute
+
     with tempfile.TemporaryDirectory() as cache:
-        for _ in range(2):
-            os.environ.pop("COURSE_FAST", None)
-            os.environ["COURSE_CACHE_DIR"] = cache
-            nb = nbformat.read(path, as_version=4)
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            times.append(round(time.perf_counter() - start, 1))
+        times = [round(execute(nbformat.read(path, as_version=4), fast=False, cache=cache), 1) for _ in range(2)]
     return {"notebook": path.name, "first run (cold cache), seconds": times[0],
             "second run (warm cache), seconds": times[1]}
 

@@ -24,14 +24,12 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 OUT = ROOT / "benchmarks"
 ROUTES = {  # name: (backend, run_seeds settings, TensorFlow op determinism, description)
     "tensorflow": ("tensorflow", {}, True, "TensorFlow backend, op determinism on (the course's path before JAX)"),
@@ -48,8 +46,8 @@ def worker(route: str) -> None:
     answer each with one JSON line (per-seed fit seconds and accuracies)."""
     from utils import runtime
     from utils.data import load_japanese_vowels
-    from utils.training import run_seeds
     from utils.registry import MODELS
+    from utils.training import run_seeds
 
     _, settings, runtime.TF_OP_DETERMINISM, _ = ROUTES[route]
     data = load_japanese_vowels()
@@ -144,7 +142,8 @@ def write(rows: list[dict], raw: dict, seeds: int, routes: list[str], chunk: int
                **{name: version(name) for name in ("keras", "tensorflow", "jax", "jaxlib", "numpy")}}
     (OUT / "training.json").write_text(json.dumps(
         {"what": "seconds per model-seed (median fit time over seeds) and test accuracy, JapaneseVowels, "
-                 "each model's notebook 06 recipe; routes interleaved chunk by chunk", "chunk": chunk, "baseline": routes[0], "seeds": seeds, "machine": machine,
+                 "each model's notebook 06 recipe; routes interleaved chunk by chunk",
+         "chunk": chunk, "baseline": routes[0], "seeds": seeds, "machine": machine,
          "routes": {r: ROUTES[r][3] for r in routes}, "results": rows, "raw": raw}, indent=1) + "\n")
     lines = ["| Route | Model | s per model-seed | Speed-up [95% CI over seeds] | Accuracy (mean) | "
              "Paired difference [95% CI] |", "| --- | --- | --- | --- | --- | --- |"]
@@ -171,7 +170,8 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=2, help="seeds per turn (at least 2)")
     parser.add_argument("--worker", choices=list(ROUTES))
     parser.add_argument("--reuse", action="store_true",
-                        help="keep the stored results of the routes not run now (after a change that only affects them)")
+                        help="keep the stored results of the routes not run now "
+                             "(after a change that only affects them)")
     args = parser.parse_args()
     if args.seeds < 3:
         raise SystemExit("--seeds must be at least 3 (a median and an interval need them)")

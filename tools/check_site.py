@@ -38,10 +38,9 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from utils.runtime import colab_url
 
-from utils.runtime import colab_url  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                 "--disable-background-networking", "--disable-component-update"]
@@ -100,7 +99,8 @@ PAGE_STATE = """() => {
     widgetViews: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
     widgetsDrawn: document.querySelectorAll('.jupyter-widgets, .widget-output, .jp-OutputArea').length,
     solutions: Array.from(document.querySelectorAll('details')).filter(d =>
-        d.textContent.includes('Solutions to lesson')).map(d => ({open: d.open, code: d.querySelectorAll('pre').length})),
+        d.textContent.includes('Solutions to lesson'))
+        .map(d => ({open: d.open, code: d.querySelectorAll('pre').length})),
   };
 }"""
 
@@ -109,7 +109,8 @@ AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations'], preload: false});
   return result.violations.map(v => ({
     rule: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map(n => ({target: n.target.join(' '), why: (n.failureSummary || '').split('\\n').slice(1, 2).join('')})),
+    nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                              why: (n.failureSummary || '').split('\\n').slice(1, 2).join('')})),
   }));
 }"""
 
@@ -204,15 +205,15 @@ def check(build: Path, search_timeout: int = 20_000, keyboard_lesson: str = SCRE
                     page.goto(base + name, wait_until="load")
                     settle(page)
                     if theme == THEMES[0]:
-                        problems += page_problems(build, base, name, page.evaluate(PAGE_STATE), name in lessons)
-                    problems += audit(page, name, theme, counts)
+                        problems.extend(page_problems(build, base, name, page.evaluate(PAGE_STATE), name in lessons))
+                    problems.extend(audit(page, name, theme, counts))
                     if name == "index.html":
                         page.screenshot(path=str(shots / f"landing-{theme}.png"), full_page=True)
                     if name == SCREENSHOT_LESSON:
                         page.screenshot(path=str(shots / f"lesson-{theme}.png"))
                 if theme == THEMES[0] and keyboard_lesson in pages:
                     current[0] = keyboard_lesson
-                    problems += keyboard_problems(page, base, keyboard_lesson)
+                    problems.extend(keyboard_problems(page, base, keyboard_lesson))
                 elif theme == THEMES[0]:
                     problems.append(f"keyboard check: no page {keyboard_lesson}")
                 if theme == THEMES[0]:
@@ -247,7 +248,7 @@ def page_problems(build: Path, base: str, name: str, state: dict, lesson: bool) 
     if state["widgetViews"] and not state["widgetsDrawn"]:
         problems.append(f"{name}: {state['widgetViews']} stored widget view(s), none drawn")
     if lesson:
-        problems += lesson_problems(name, state)
+        problems.extend(lesson_problems(name, state))
     return problems
 
 
@@ -262,7 +263,9 @@ FOCUS_STATE = """() => {
     : e.matches('details summary') && e.textContent.includes('Solutions to lesson') ? 'solutions toggle'
     : e.matches('a[href^="https://colab.research.google.com/"]') ? 'Colab link' : '';
   return {kind, ring, shown: box.width > 0 && box.height > 0 && e.checkVisibility({visibilityProperty: true}),
-          href: e.href || '', what: `${e.tagName.toLowerCase()} "${(e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 40)}"`};
+          href: e.href || '',
+          what: `${e.tagName.toLowerCase()} "${(e.textContent || e.getAttribute('aria-label') || '')
+            .trim().slice(0, 40)}"`};
 }"""
 KEYBOARD_TARGETS = ("search", "lesson link", "solutions toggle", "Colab link")
 
@@ -368,7 +371,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build", nargs="?", type=Path, default=ROOT / "site" / "_build" / "html",
                         help="the built site (default: site/_build/html)")
-    parser.add_argument("--self-test", action="store_true", help="check that the checker catches one planted fault of each kind")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that the checker catches one planted fault of each kind")
     args = parser.parse_args()
     if args.self_test:
         return self_test()

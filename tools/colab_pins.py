@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +45,6 @@ def read_freeze(path: Path) -> dict[str, str]:
 
 def course_names() -> list[str]:
     """The distribution names in requirements.txt (read by the set-up check's one requirements reader)."""
-    sys.path.insert(0, str(ROOT))
     from utils.check_setup import requirements
 
     return [canonical(requirement.name) for requirement in requirements(ROOT / "requirements.txt")]
@@ -98,7 +96,7 @@ def main(argv=None) -> int:
         print(f"{PINS.relative_to(ROOT)} is up to date")
         return 0
     PINS.write_text(text)
-    print(f"wrote {PINS.relative_to(ROOT)}: {sum(1 for l in text.splitlines() if '==' in l)} pins, Python "
+    print(f"wrote {PINS.relative_to(ROOT)}: {sum(1 for line in text.splitlines() if '==' in line)} pins, Python "
           f"{pinned_python()}")
     return 0
 

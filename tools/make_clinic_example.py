@@ -16,15 +16,13 @@ A .keras file is a zip that records when it was written, so a re-run gives new c
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from utils.runtime import setup_notebook
 
-from utils.runtime import setup_notebook  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CLASS_NAMES = ("idle", "walk", "fall")
 
@@ -35,7 +33,7 @@ def example_arrays(seed: int = 11) -> dict[str, np.ndarray]:
     task = make_motif_task(240, 120, min_len=20, max_len=40, n_classes=3, n_features=3, motif_len=6, seed=seed)
     rng = np.random.default_rng(seed)
     arrays = {}
-    for split, part, suffix in (("train", task.train, ""), ("test", task.test, "_test")):
+    for _split, part, suffix in (("train", task.train, ""), ("test", task.test, "_test")):
         keep = np.flatnonzero((part.y != 2) | (rng.random(len(part)) < 0.25))   # "fall" is rare
         raw = part.X[keep] * np.array([40.0, 2.0, 0.5]) + np.array([500.0, -3.0, 9.0])   # sensor units
         raw *= part.mask[keep][..., None]                                        # padding stays exactly 0

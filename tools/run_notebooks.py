@@ -24,6 +24,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from utils.course_map import is_map_row
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = NOTEBOOKS / "run_times.json"
@@ -33,14 +35,16 @@ RUN_TIME_LINE = re.compile(r"\*\*Run time:\*\*[^\n]*")
 MAP_TIME = re.compile(r"(?<=\| )(about \d+ min|\d+ s|not yet measured)(?= \|)")   # the CPU time column only
 
 
-def execute(nb, fast: bool) -> float:
-    """Run ``nb`` in a fresh kernel from notebooks/, in full or fast mode; the seconds it took."""
+def execute(nb, fast: bool, cache: str | None = None) -> float:
+    """Run ``nb`` in a fresh kernel from notebooks/, in full or fast mode; the seconds it took.
+
+    ``cache``: the folder of JAX's compilation cache; None gives the run an empty one (a learner's first run)."""
     if fast:
         os.environ["COURSE_FAST"] = "1"
     else:
         os.environ.pop("COURSE_FAST", None)
-    with tempfile.TemporaryDirectory() as cache:   # a first run: nothing compiled yet
-        os.environ["COURSE_CACHE_DIR"] = cache
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["COURSE_CACHE_DIR"] = cache or empty
         start = time.perf_counter()
         NotebookClient(nb, timeout=1800, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
@@ -66,7 +70,7 @@ def update_readme(name: str, seconds: float) -> None:
     """Refresh the run-time cell of the notebook's row in the README's course map."""
     lines = README.read_text().splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if line.startswith("|") and f"notebooks/{name})" in line:
+        if is_map_row(line, name):
             lines[i] = MAP_TIME.sub(f"{seconds:.0f} s", line, count=1)
     README.write_text("".join(lines))
 

@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from utils.data import Dataset, SequenceSet, apply_scaler, fit_scaler, load_japanese_vowels
+from utils.registry import CLOSING, CLOSING_EPOCHS, MODELS, RECIPE_FILE
+from utils.training import train_and_evaluate
 
-from utils.data import Dataset, SequenceSet, apply_scaler, fit_scaler, load_japanese_vowels  # noqa: E402
-from utils.registry import CLOSING, CLOSING_EPOCHS, MODELS, RECIPE_FILE  # noqa: E402
-from utils.training import train_and_evaluate  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = RECIPE_FILE
 EPOCHS, FOLDS, SEED = CLOSING_EPOCHS, 5, 0

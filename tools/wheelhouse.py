@@ -24,10 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from utils.check_setup import requirements  # (requirements.txt, parsed by packaging)
 
-from utils.check_setup import requirements  # noqa: E402  (requirements.txt, parsed by packaging)
+ROOT = Path(__file__).resolve().parents[1]
+
 REQUIREMENTS = ROOT / "requirements.txt"
 PYTHONS = ("3.11", "3.12", "3.13")
 SOURCE_ONLY = ("keras-self-attention", "keras-multi-head")   # no wheels on PyPI: built here, pure Python

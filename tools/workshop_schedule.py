@@ -17,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+from utils.course_map import lesson_notebooks, notebook_title
+
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "workshop" / "GUIDE.md"
 NOTEBOOKS = ROOT / "notebooks"
@@ -24,7 +26,7 @@ MARKERS = re.compile(r"(<!-- schedule:start -->\n).*?(<!-- schedule:end -->)", r
 
 #: Minutes of explaining, discussion and exercises per lesson, beyond running it (an estimate, not a measurement)
 TEACHING = {"00": 20, "01": 45, "02": 40, "03": 40, "04": 40, "05": 35, "06": 35, "07a": 30, "07b": 25,
-            "08": 35}
+            "08": 35, "09a": 35, "09b": 25}
 #: The half day keeps the path from a baseline to the verdict and the clinic, with shorter discussions; its
 #: longer runs are in fast mode (learners read the stored full-run verdicts together).
 HALF_DAY = (("00", 10, "full"), ("01", 30, "fast"), ("02", 25, "full"), "break", ("03", 30, "fast"),
@@ -33,7 +35,8 @@ FULL_DAY = (("00", TEACHING["00"], "full"), ("01", TEACHING["01"], "full"), "bre
             ("02", TEACHING["02"], "full"), ("03", TEACHING["03"], "full"), "lunch",
             ("04", TEACHING["04"], "full"), ("05", TEACHING["05"], "full"), "break",
             ("06", TEACHING["06"], "full"), ("07a", TEACHING["07a"], "full"),
-            ("07b", TEACHING["07b"], "full"), ("08", TEACHING["08"], "full"))
+            ("07b", TEACHING["07b"], "full"), ("08", TEACHING["08"], "full"), ("09a", TEACHING["09a"], "full"),
+            ("09b", TEACHING["09b"], "full"))
 PAUSES = {"break": ("Break", 15), "lunch": ("Lunch", 60)}
 WELCOME, WRAP_UP = 10, 10
 HALF_DAY_MINUTES = 210
@@ -41,11 +44,7 @@ HALF_DAY_MINUTES = 210
 
 def titles() -> dict[str, tuple[str, str]]:
     """``{"01": (notebook file name, title)}`` for every lesson (a lesson in two parts: "07a", "07b")."""
-    found = {}
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")):
-        header = "".join(json.loads(path.read_text())["cells"][0]["source"])
-        found[path.name.split("_")[0]] = (path.name, header.splitlines()[0].lstrip("# ").strip())
-    return found
+    return {path.name.split("_")[0]: (path.name, notebook_title(path)) for path in lesson_notebooks()}
 
 
 def clock(minutes: int) -> str:

@@ -1,4 +1,5 @@
-"""Write every notebook's Colab badge and setup cell from their sources: ``utils.runtime.repo_url()`` and requirements.txt.
+"""Write every notebook's Colab badge and setup cell from their sources:
+``utils.runtime.repo_url()`` and requirements.txt.
 
 Usage: python tools/write_setup_cells.py [--check]     (make setup-cells)
 
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from utils.check_setup import requirements
+from utils.runtime import colab_url, repo_url
 
-from utils.runtime import colab_url, repo_url  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = sorted([*(ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"),   # the lessons, then the appendices
                     *(ROOT / "notebooks").glob("appendix_*.ipynb")])
@@ -52,12 +53,8 @@ sys.path.insert(0, str(ROOT))
 
 def colab_packages() -> str:
     """The pip arguments of the Colab setup cell, read from requirements.txt."""
-    specs = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        spec = line.split("#", 1)[0].strip()
-        name = re.split(r"[<>=!~ ]", spec, 1)[0].strip().lower()
-        if name in COLAB_INSTALLS:
-            specs[name] = spec.replace(" ", "")
+    specs = {r.name.lower(): str(r) for r in requirements(ROOT / "requirements.txt")
+             if r.name.lower() in COLAB_INSTALLS}
     missing = set(COLAB_INSTALLS) - set(specs)
     if missing:
         raise ValueError(f"requirements.txt does not list {sorted(missing)}")
@@ -108,6 +105,6 @@ def main(check: bool) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a notebook's cells differ")
     sys.exit(main(parser.parse_args().check))

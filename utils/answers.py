@@ -8,8 +8,8 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,8 @@ MIN_SEEDS = 10
 def _seed_list(seeds) -> list[int]:
     """``seeds`` as a list: a count (``10`` means seeds 0..9) or the seeds themselves, distinct, at least
     :data:`MIN_SEEDS` of them (2 in fast mode)."""
-    from .data import whole_number
     from .training import distinct_seeds
+    from .validators import whole_number
 
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = range(whole_number("seeds", seeds, 1))
@@ -40,8 +40,20 @@ def _seed_list(seeds) -> list[int]:
 
 def as_dataset(data) -> Dataset:
     """A course ``Dataset``, or ``(X_train, y_train, X_test, y_test)`` arrays (right-padded with zeros; integer or
-    one-hot labels) made into one. Raises a ValueError naming the part that does not fit."""
-    from .data import validate_sequences
+    one-hot labels) made into one. Raises a ValueError naming the part that does not fit.
+
+    Args:
+        data: a course ``Dataset`` (returned as it is) or the four arrays.
+
+    Returns:
+        A ``Dataset`` named ``"your data"`` with integer labels and classes named ``"class 0"``, ``"class 1"``, ...
+
+    Raises:
+        ValueError: ``data`` is neither a ``Dataset`` nor four arrays, or an array that does not fit (shapes,
+            label types, unequal lengths, gaps in the padding).
+    """
+    from .diagnose.data_checks import as_data
+    from .validators import validate_sequences
 
     if isinstance(data, Dataset):
         return data
@@ -49,21 +61,13 @@ def as_dataset(data) -> Dataset:
         raise ValueError("data must be a course Dataset or (X_train, y_train, X_test, y_test): a verdict needs a "
                          f"test split that neither model trains on; got {type(data).__name__}"
                          f"{'' if not isinstance(data, (tuple, list)) else f' of {len(data)} arrays'}")
-    X_train, y_train, X_test, y_test = (np.asarray(a) for a in data)
+    learner = as_data(data)   # the clinic's one reader of a learner's arrays
     parts = []
-    for X, y, split in ((X_train, y_train, "train"), (X_test, y_test, "test")):
-        y = np.argmax(y, axis=1) if y.ndim == 2 else y
-        if len(X) != len(y):
-            raise ValueError(f"unequal {split} split: {len(X)} sequences in X_{split} but {len(y)} labels in "
-                             f"y_{split}; give one label per sequence")
+    for X, y in ((learner.X_train, learner.y_train), (learner.X_test, learner.y_test)):
         X = X.astype(np.float32) if np.issubdtype(X.dtype, np.floating) else X
-        lengths = validate_sequences(X, y.astype(np.int64))
-        parts.append(SequenceSet(X, lengths, y.astype(np.int32)))
-    if X_train.shape[2:] != X_test.shape[2:]:
-        raise ValueError(f"unequal splits: the training sequences have {X_train.shape[2:]} features per step, the "
-                         f"test sequences {X_test.shape[2:]}; both splits must come from the same features")
-    n_classes = int(max(parts[0].y.max(), parts[1].y.max())) + 1
-    return Dataset("your data", parts[0], parts[1], tuple(f"class {c}" for c in range(max(n_classes, 2))))
+        y = learner.sparse(y).astype(np.int32)
+        parts.append(SequenceSet(X, validate_sequences(X, y), y))   # training needs sequences without gaps
+    return Dataset("your data", *parts, tuple(f"class {c}" for c in range(learner.n_classes)))
 
 
 def _builder(build) -> Callable:
@@ -118,6 +122,11 @@ class AttentionFit:
     paired: object             # PairedComparison, B - A
 
     def sentence(self) -> str:
+        """The paired verdict in one sentence (:meth:`utils.stats.PairedComparison.sentence`).
+
+        Returns:
+            The sentence, e.g. for printing under a table.
+        """
         return self.paired.sentence()
 
     @property
@@ -127,6 +136,12 @@ class AttentionFit:
                                                                                  "not resolved at this floor")
 
     def evidence(self) -> str:
+        """The verdict's numbers in words: the difference B - A, its interval and the test-item floor.
+
+        Returns:
+            The evidence line; when no difference is detected, it adds which gaps are not ruled out and how many
+            seeds would detect one.
+        """
         p = self.paired
         low, high = p.over_seeds_and_items
         text = (f"{p.metric} with attention minus without: {p.difference:+.3f} [{low:+.3f}, {high:+.3f}] over "
@@ -135,7 +150,8 @@ class AttentionFit:
             needed = ("the two agree on every item for every seed" if p.seeds_needed is None else
                       f"about {p.seeds_needed} seeds would detect a {p.gap:.2f} gap from the seed-to-seed spread")
             text += (f"; a gap inside [{low:+.3f}, {high:+.3f}] is not ruled out ({needed}"
-                     f"{', but no number of seeds resolves a gap below the floor on this test set' if p.item_floor >= p.gap else ''})")
+                     + (", but no number of seeds resolves a gap below the floor on this test set"
+                        if p.item_floor >= p.gap else "") + ")")
         return text
 
 
@@ -167,9 +183,11 @@ def attention_fit(without_attention, with_attention, data, seeds=10, recipe=None
             that disagree, fewer than 10 seeds, or train and test arrays of unequal lengths.
 
     Example:
-        >>> spec = MODELS["03 JV attention pooling"].spec
-        >>> fit = attention_fit(spec.but(pool="average"), spec, load_japanese_vowels())
-        >>> print(fit.sentence())
+        ::
+
+            spec = MODELS["03 JV attention pooling"].spec
+            fit = attention_fit(spec.but(pool="average"), spec, load_japanese_vowels())
+            print(fit.sentence())
     """
     from .registry import CLINIC_RECIPE, Recipe
     from .stats import compare_paired
@@ -192,6 +210,8 @@ def attention_fit(without_attention, with_attention, data, seeds=10, recipe=None
 
 @dataclass(frozen=True)
 class Answer:
+    """One of the three answers: the ``question``, the short ``answer``, its ``evidence`` and the ``next_step``."""
+
     question: str
     answer: str
     evidence: str
@@ -209,6 +229,7 @@ class ThreeAnswers:
 
     @property
     def frame(self) -> pd.DataFrame:
+        """The answers as a table: one row per question, columns ``answer``, ``evidence`` and ``next_step``."""
         return pd.DataFrame([a.__dict__ for a in self.answers]).set_index("question")
 
     def __str__(self) -> str:
@@ -222,7 +243,14 @@ class ThreeAnswers:
         printer.text(str(self))
 
     def plot(self, title: str = "The three answers' evidence"):
-        """The paired forest plot (attention fit, and the best peer against the model) above the peers' scores."""
+        """The paired forest plot (attention fit, and the best peer against the model) above the peers' scores.
+
+        Args:
+            title: the figure's title.
+
+        Returns:
+            The matplotlib ``Figure``: the paired verdicts on top, each peer's and model's balanced accuracy below.
+        """
         import matplotlib.pyplot as plt
 
         from .plots import plot_paired
@@ -346,18 +374,32 @@ def three_answers(model, data, without_attention=None, with_attention=None, seed
     Args:
         model: the learner's Keras model (trained or not), read by :func:`utils.diagnose.diagnose`.
         data: a course ``Dataset`` or ``(X_train, y_train, X_test, y_test)``.
-        without_attention, with_attention: builders for :func:`attention_fit` (give both, or neither).
-        seeds, recipe, names, **options: as in :func:`attention_fit`.
-        minirocket, progress: as in :func:`utils.diagnose.diagnose`.
+        without_attention: the builder of the model without attention, for :func:`attention_fit` (give both
+            builders, or neither).
+        with_attention: the builder of the model with attention, for :func:`attention_fit`.
+        seeds: as in :func:`attention_fit`.
+        recipe: as in :func:`attention_fit`.
+        minirocket: as in :func:`utils.diagnose.diagnose`.
+        progress: as in :func:`utils.diagnose.diagnose`.
+        names: as in :func:`attention_fit`.
         fit: an :class:`AttentionFit` already trained on ``data`` (instead of the two builders), so that no model
             is trained twice.
+        **options: as in :func:`attention_fit`.
 
     Returns:
         A :class:`ThreeAnswers`: ``print`` it for the answers, ``.frame`` for a table, ``.plot()`` for the figure.
         Every verdict is on balanced accuracy, so a rare class weighs as much as a common one.
 
     Raises:
-        ValueError: one builder without the other, or anything :func:`attention_fit` or ``diagnose`` rejects.
+        ValueError: one builder without the other, both builders and ``fit``, a ``fit`` that is not an
+            :class:`AttentionFit` scored on this data's test split, or anything :func:`attention_fit` or
+            ``diagnose`` rejects.
+
+    Example:
+        ::
+
+            spec = MODELS["03 JV attention pooling"].spec
+            print(three_answers(model, data, without_attention=spec.but(pool="average"), with_attention=spec))
     """
     from .diagnose import diagnose
     from .peers import deterministic_runs

@@ -11,6 +11,7 @@ turns a spec into an uncompiled Keras model::
     mixer   None | "attention" (keras.layers.Attention) | "self_attention" (MaskedSeqSelfAttention)
             | "encoder" (a Transformer encoder block), ``depth`` of them, after the stem or before it
     pool    "last" | "flatten" | "average" | "max" | "attention" (AttentionPooling) | "weighted" (SeqWeightedAttention)
+            | "none" (no read-out: the head labels every step, for per-step labels (N, T))
     head    optional Dropout, then Dense(n_classes, softmax)
 
 Every part keeps the Keras mask, so padded steps get zero attention and pool to nothing, except
@@ -28,9 +29,9 @@ import numpy as np
 from keras import layers, ops
 
 from .blocks import ATTENTIONS, NORMS, encoder_block
-from .data import check_choice, whole_number
 from .pooling import AttentionPooling, MaskedMaxPooling, SeqWeightedAttention
 from .self_attention import MaskedSeqSelfAttention, is_seq_self_attention
+from .validators import check_choice, whole_number
 
 RECURRENT_STEMS = {"bilstm": (layers.LSTM, True), "lstm": (layers.LSTM, False),
                    "bigru": (layers.GRU, True), "gru": (layers.GRU, False)}
@@ -46,6 +47,8 @@ POOL_LAYERS = {
     "max": lambda spec: MaskedMaxPooling(name="masked_max"),
     "attention": lambda spec: AttentionPooling(spec.pool_units, name="attention_pooling"),
     "weighted": lambda spec: SeqWeightedAttention(name="seq_weighted_attention"),
+    # no read-out: the sequence stays, so the head labels every step (sequence labelling, lesson 09)
+    "none": lambda spec: None,
 }
 POOLS = tuple(POOL_LAYERS)
 #: The options each mixer accepts in ``mixer_options`` (``self_attention`` takes SeqSelfAttention's arguments).
@@ -139,9 +142,9 @@ class ClassifierSpec:
                 raise ValueError(f"mixer {self.mixer!r} takes options {sorted(MIXER_OPTIONS[self.mixer])}, "
                                  f"not {sorted(unknown)}")
             self._check_mixer_options()
-        if self.placement == "before" and (self.mixer == "encoder" or self.stem not in RECURRENT_STEMS):
+        if self.placement == "before" and self.stem not in RECURRENT_STEMS:
             raise ValueError("placement='before' puts an attention layer ahead of a recurrent stem; "
-                             f"it does not apply to mixer={self.mixer!r} with stem={self.stem!r}")
+                             f"it does not apply to stem={self.stem!r}")
         if self.pool == "last" and (self.stem not in RECURRENT_STEMS or (self.mixer and self.placement == "after")):
             raise ValueError("pool='last' reads the recurrent stem's final state, so it needs a recurrent stem "
                              "with nothing after it; pool a mixer's output with 'average', 'max' or 'attention'")
@@ -166,7 +169,7 @@ class ClassifierSpec:
     def uses_residual(self) -> bool:
         return self.mixer == "encoder" if self.residual is None else self.residual
 
-    def but(self, **changes) -> "ClassifierSpec":
+    def but(self, **changes) -> ClassifierSpec:
         """A copy with some fields changed (and checked again), e.g. ``spec.but(depth=4)``."""
         return replace(self, **changes)
 
@@ -182,7 +185,7 @@ class ClassifierSpec:
             parts = [mixer, stem] if self.placement == "before" else [stem, mixer]
         else:
             parts = [stem]
-        return " -> ".join([*parts, self.pool])
+        return " -> ".join([*parts, "per-step" if self.pool == "none" else self.pool])
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -219,6 +222,9 @@ def _check_data(data, spec: ClassifierSpec) -> tuple[int, int | None, int]:
         raise ValueError(f"a classifier needs at least 2 classes, data has {n_classes}")
     if spec.pool == "flatten" and max_len is None:
         raise ValueError("pool='flatten' needs a fixed sequence length")
+    if getattr(data, "labelling", False) and spec.pool != "none":
+        raise ValueError(f"data has one label per step (sequence labelling), but pool={spec.pool!r} reads one "
+                         "vector per sequence; use pool='none' so the head labels every step")
     return max_len, n_features, n_classes
 
 
@@ -305,5 +311,6 @@ def build_classifier(data, spec: ClassifierSpec | None = None, **fields) -> kera
 
 
 def _model_name(spec: ClassifierSpec) -> str:
-    parts = [spec.stem, spec.mixer or "", "residual" if spec.mixer and spec.uses_residual else "", spec.pool]
+    parts = [spec.stem, spec.mixer or "", "residual" if spec.mixer and spec.uses_residual else "",
+             "per_step" if spec.pool == "none" else spec.pool]
     return "_".join(p for p in parts if p)

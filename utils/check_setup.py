@@ -42,18 +42,33 @@ ITEMS = ("python", "packages", "devices", "data", "training", "resources")
 
 @dataclass
 class Result:
+    """One line of the check: the ``item``, whether it is ``ok``, the ``message`` and, for a red line, the ``fix``."""
+
     item: str
     ok: bool
     message: str
     fix: str = ""
 
     def line(self, colour: bool) -> str:
+        """The printed line: a mark, the item and the message, and the fix on a red line.
+
+        Args:
+            colour: wrap the line in ANSI colour codes (green or red).
+
+        Returns:
+            The line, e.g. ``"✓ python     Python 3.12.3 (...)"``.
+        """
         mark, code = ("✓", "32") if self.ok else ("✗", "31")
         text = f"{mark} {self.item:<10} {self.message}" + ("" if self.ok else f" — fix: {self.fix}")
         return f"\033[{code}m{text}\033[0m" if colour else text
 
 
 def check_python() -> list[Result]:
+    """The running Python's version against the ones the course supports (:data:`PYTHONS`).
+
+    Returns:
+        One :class:`Result`.
+    """
     version = sys.version_info[:2]
     found = f"Python {sys.version.split()[0]} ({sys.executable})"
     if version in PYTHONS:
@@ -65,13 +80,34 @@ def check_python() -> list[Result]:
 
 
 def requirements(path: Path) -> list:
-    """The requirements of ``path`` as ``packaging`` Requirement objects (comments and blank lines skipped)."""
+    """The requirements of ``path`` as ``packaging`` Requirement objects (comments and blank lines skipped).
+
+    Args:
+        path: a requirements file.
+
+    Returns:
+        A list of ``packaging.requirements.Requirement``, one per requirement line.
+
+    Raises:
+        ValueError: a line that is not a valid requirement (``packaging``'s ``InvalidRequirement``).
+    """
     from packaging.requirements import Requirement
     lines = (line.split("#", 1)[0].strip() for line in Path(path).read_text().splitlines())
     return [Requirement(line) for line in lines if line]
 
 
 def check_packages(path: Path = REQUIREMENTS) -> list[Result]:
+    """Each package of a requirements file: installed, and its version inside the required range.
+
+    Args:
+        path: the requirements file (default: the course's ``requirements.txt``).
+
+    Returns:
+        One :class:`Result` per requirement.
+
+    Raises:
+        ValueError: a line of ``path`` that is not a valid requirement.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     results = []
@@ -92,6 +128,11 @@ def check_packages(path: Path = REQUIREMENTS) -> list[Result]:
 
 
 def check_devices() -> list[Result]:
+    """TensorFlow imports and lists its devices; which device and Keras backend the notebooks will use.
+
+    Returns:
+        One :class:`Result`, and a red second one when an NVIDIA driver is present but TensorFlow sees no GPU.
+    """
     from .runtime import auto_backend, gpu_driver_present
 
     try:
@@ -113,6 +154,14 @@ def check_devices() -> list[Result]:
 
 
 def check_data(data_dir: Path = DATA_DIR) -> list[Result]:
+    """Every file that ``data_dir/SHA256SUMS`` lists is present with its checksum.
+
+    Args:
+        data_dir: the data folder (default: the course's ``data/``).
+
+    Returns:
+        One :class:`Result` per listed file, or one red result when ``SHA256SUMS`` is missing.
+    """
     sums = Path(data_dir) / "SHA256SUMS"
     if not sums.exists():
         return [Result("data", False, f"{sums} is missing", "restore the data folder: `git checkout data/`")]
@@ -128,7 +177,12 @@ def check_data(data_dir: Path = DATA_DIR) -> list[Result]:
 
 
 def check_training() -> list[Result]:
-    """Train a small masked BiLSTM for a few epochs on part of JapaneseVowels; the loss must fall."""
+    """Train a small masked BiLSTM for a few epochs on part of JapaneseVowels; the loss must fall.
+
+    Returns:
+        One :class:`Result`: red when training fails, the loss does not fall, or it takes longer than
+        :data:`SMOKE_SECONDS`.
+    """
     from .runtime import set_seed
 
     start = time.perf_counter()
@@ -158,6 +212,14 @@ def check_training() -> list[Result]:
 
 
 def check_resources(where: Path = ROOT) -> list[Result]:
+    """Free memory and free disk space against :data:`MIN_MEMORY_GB` and :data:`MIN_DISK_GB`.
+
+    Args:
+        where: a path on the disk to measure (default: the course's folder).
+
+    Returns:
+        Two :class:`Result` objects: memory, then disk.
+    """
     import psutil
 
     memory = psutil.virtual_memory().available / 1e9
@@ -171,6 +233,26 @@ def check_resources(where: Path = ROOT) -> list[Result]:
 
 
 def run(only=ITEMS, requirements_file: Path = REQUIREMENTS, data_dir: Path = DATA_DIR) -> list[Result]:
+    """Choose the Keras backend as the notebooks do, then check each item of ``only`` in turn.
+
+    An item whose package is missing (an ``ImportError``) gives a red result that names it instead of stopping.
+
+    Args:
+        only: the items to check, among :data:`ITEMS`.
+        requirements_file: the requirements file the ``packages`` item checks.
+        data_dir: the data folder the ``data`` item checks.
+
+    Returns:
+        The :class:`Result` objects of every item, in order.
+
+    Raises:
+        ValueError: a line of ``requirements_file`` that is not a valid requirement.
+
+    Example:
+        ::
+
+            failed = [r for r in run(["python", "packages"]) if not r.ok]
+    """
     from .runtime import choose_backend
 
     choose_backend()   # before TensorFlow is imported: importing it imports Keras, which fixes its backend then
@@ -187,6 +269,15 @@ def run(only=ITEMS, requirements_file: Path = REQUIREMENTS, data_dir: Path = DAT
 
 
 def main(argv=None) -> int:
+    """``python -m utils.check_setup``: print one line per check as it runs, then how many passed.
+
+    Args:
+        argv: the command-line arguments (``--only``, ``--requirements``, ``--data-dir``); ``None`` reads
+            ``sys.argv``.
+
+    Returns:
+        The exit status: 0 when every check passed, 1 otherwise. An unknown item exits with argparse's usage error.
+    """
     parser = argparse.ArgumentParser(prog="python -m utils.check_setup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(ITEMS), help=f"comma-separated items among {', '.join(ITEMS)}")
     parser.add_argument("--requirements", type=Path, default=REQUIREMENTS, help="the requirements file to check")

@@ -9,12 +9,26 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
+    """Hex SHA-256 of a file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The 64-character hexadecimal digest of the file's bytes.
+    """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def listed_files(data_dir: Path | str = DATA_DIR) -> dict[str, str]:
-    """``{file name: SHA-256}`` for every file that ``data_dir/SHA256SUMS`` lists."""
+    """``{file name: SHA-256}`` for every file that ``data_dir/SHA256SUMS`` lists.
+
+    Args:
+        data_dir: the folder that holds ``SHA256SUMS`` (default: the course's ``data/``).
+
+    Returns:
+        A dict from each listed file name to its expected hex digest.
+    """
     listed = {}
     for line in (Path(data_dir) / "SHA256SUMS").read_text().splitlines():
         digest, _, name = line.partition("  ")
@@ -25,7 +39,19 @@ def listed_files(data_dir: Path | str = DATA_DIR) -> dict[str, str]:
 
 def verified_path(data_dir: Path | str, filename: str, restore: str = "`git checkout data/`") -> Path:
     """The path of ``data_dir/filename`` after checking it against ``data_dir/SHA256SUMS``; a ValueError that
-    says how to ``restore`` it when it is missing or its checksum differs."""
+    says how to ``restore`` it when it is missing or its checksum differs.
+
+    Args:
+        data_dir: the folder that holds the file and ``SHA256SUMS``.
+        filename: the file's name, as ``SHA256SUMS`` lists it.
+        restore: how to get the file back, quoted in the error message.
+
+    Returns:
+        ``data_dir / filename``, verified.
+
+    Raises:
+        ValueError: the file is missing, ``SHA256SUMS`` does not list it, or its SHA-256 differs.
+    """
     path = Path(data_dir) / filename
     if not path.exists():
         raise ValueError(f"{path} is missing; restore it with {restore}")

@@ -7,12 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from .checksums import DATA_DIR, sha256, verified_path  # noqa: F401  (re-exported: utils.data.verified_path)
+from .validators import padded_lengths, validate_sequences
+
 JV_FILE = "japanese_vowels.npz"
 
 
 @dataclass(frozen=True)
 class SequenceSet:
-    """Right-padded sequences ``X`` (N, T, F), their true ``lengths`` (N,) and labels ``y`` (N,)."""
+    """Right-padded sequences ``X`` (N, T, F), their true ``lengths`` (N,) and labels ``y``: (N,) one per
+    sequence, or (N, T) one per step for sequence labelling (lesson 09; padded steps labelled 0)."""
 
     X: np.ndarray
     lengths: np.ndarray
@@ -28,7 +31,7 @@ class SequenceSet:
         """Boolean (N, T): True on real time steps."""
         return np.arange(self.X.shape[1])[None, :] < self.lengths[:, None]
 
-    def take(self, indices) -> "SequenceSet":
+    def take(self, indices) -> SequenceSet:
         """The sequences at ``indices``, with their lengths, labels and any motif annotations."""
         pick = lambda a: None if a is None else a[indices]  # noqa: E731
         return SequenceSet(self.X[indices], self.lengths[indices], self.y[indices], pick(self.motif_start),
@@ -45,6 +48,9 @@ def validation_indices(part: SequenceSet, fraction: float = 0.2) -> tuple[np.nda
 
     if not 0 < fraction < 1:
         raise ValueError(f"the validation fraction must lie in (0, 1), got {fraction}")
+    if part.y.ndim == 2:   # per-step labels: no one class per sequence to stratify by, so a seeded random cut
+        fit, validation = train_test_split(np.arange(len(part)), test_size=fraction, random_state=VALIDATION_SEED)
+        return np.sort(fit), np.sort(validation)
     counts = np.bincount(part.y)
     if len(part) * fraction < np.count_nonzero(counts) or counts[counts > 0].min() < 2:
         raise ValueError(f"{len(part)} sequences are too few to cut a stratified {fraction:.0%} validation split "
@@ -85,67 +91,10 @@ class Dataset:
     def max_len(self) -> int:
         return self.train.X.shape[1]
 
-
-def validate_sequences(X, y=None, n_classes: int | None = None, lengths=None) -> np.ndarray:
-    """Check a padded batch and return the true lengths; raise ValueError naming any problem.
-
-    Padding is an all-zero time step after the last real one (right padding, as Keras'
-    ``Masking(mask_value=0.0)`` and the cuDNN LSTM expect).
-    """
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(f"X must be rank 3 (batch, time, features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0 or X.shape[2] == 0:
-        raise ValueError(f"X is empty: shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
-    if not np.all(np.isfinite(X)):
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"X contains NaN or inf (first at sample {bad[0]}, step {bad[1]})")
-    real = np.any(X != 0, axis=2)
-    found = np.where(real.any(axis=1), X.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
-    empty = np.flatnonzero(found == 0)
-    if empty.size:
-        raise ValueError(f"{empty.size} sequence(s) are all padding (e.g. sample {empty[0]})")
-    gaps = np.argwhere(~real & (np.arange(X.shape[1])[None, :] < found[:, None]))
-    if gaps.size:
-        i, t = gaps[0]
-        raise ValueError(f"sample {i} has an all-zero step at {t}, before its last real step: Masking would "
-                         "treat it as padding. Pad on the right only (and keep real steps non-zero)")
-    if lengths is not None:
-        lengths = np.asarray(lengths)
-        if lengths.shape != (X.shape[0],):
-            raise ValueError(f"lengths must have shape ({X.shape[0]},), got {lengths.shape}")
-        if np.any(lengths < 1) or np.any(lengths > X.shape[1]):
-            raise ValueError(f"lengths must lie in 1..{X.shape[1]}")
-        if np.any(found > lengths):
-            i = int(np.flatnonzero(found > lengths)[0])
-            raise ValueError(f"sample {i} has non-zero steps after its length {lengths[i]}")
-        found = lengths.astype(np.int32)
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be rank 1 (integer class labels), got shape {y.shape}")
-        if len(y) != len(X):
-            raise ValueError(f"X and y disagree in length: {len(X)} sequences but {len(y)} labels")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
-        if n_classes is not None and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
-    return found.astype(np.int32)
-
-
-def whole_number(name: str, value, minimum: int = 1) -> int:
-    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_choice(name: str, value, choices) -> None:
-    """A ValueError naming ``name`` unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    @property
+    def labelling(self) -> bool:
+        """True when every step has a label (y is (N, T)): sequence labelling, not classification."""
+        return self.train.y.ndim == 2
 
 
 def fit_scaler(train: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
@@ -348,7 +297,8 @@ def dataset_from_sequences(sequences, labels, *, test_sequences=None, test_label
     zero = real_zero_steps()
     if raw_zero or zero:
         warnings.warn(f"{raw_zero} real step(s) are all-zero in your data"
-                      + (f"; {zero} still are after scaling and shift" if zero else "; scaling or shift moved them off zero")
+                      + (f"; {zero} still are after scaling and shift" if zero
+                         else "; scaling or shift moved them off zero")
                       + ". Masking(mask_value=0.0) treats an all-zero step as padding: pass shift= (a constant added "
                         "to every real value), or pad with a value your data never takes and give Masking that "
                         "mask_value", UserWarning, stacklevel=2)
@@ -406,8 +356,7 @@ def load_dataset(path, **options) -> Dataset:
         if X.ndim != 3:
             raise ValueError(f"X must be (N, T, F), got shape {X.shape}")
         if lengths is None:
-            real = np.any(X != 0, axis=2)
-            lengths = np.where(real.any(axis=1), X.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
+            lengths = padded_lengths(X)
         return [x[:int(n)] for x, n in zip(X, lengths)]
 
     names = tuple(str(c) for c in arrays["class_names"]) if "class_names" in arrays else None

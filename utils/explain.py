@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .data import whole_number, validate_sequences
+from .keras_ops import gradient
+from .validators import validate_sequences, whole_number
 
 
 def gradient_saliency(model, X, lengths=None, batch_size: int = 128) -> np.ndarray:
@@ -15,15 +16,32 @@ def gradient_saliency(model, X, lengths=None, batch_size: int = 128) -> np.ndarr
     (Simonyan et al. 2014, applied to sequences). Padded steps get exactly 0. Runs on the TensorFlow
     backend (``tf.GradientTape``) and on JAX (``jax.grad``); each sequence's gradient is its own,
     since the batch's summed log-probability has no cross-sequence terms at inference.
+
+    Args:
+        model: a Keras classifier that outputs ``(batch, classes)`` probabilities and reads ``(N, T, F)`` features.
+        X: right-padded ``(N, T, F)`` sequences.
+        lengths: the true lengths; ``None`` reads them off the padding.
+        batch_size: how many sequences one gradient computation takes.
+
+    Returns:
+        ``(N, T)`` saliency, each row summing to 1 over its real steps (all 0 for a row with no gradient).
+
+    Raises:
+        ValueError: ``X`` or ``lengths`` fail the course's input check, ``batch_size < 1``, or the model's output is
+            not ``(batch, classes)``.
+
+    Example:
+        ::
+
+            saliency = gradient_saliency(model, data.test.X, data.test.lengths)
     """
     X = np.asarray(X, dtype=np.float32)
     lengths = validate_sequences(X, lengths=lengths)  # ValueError on rank, NaN, all-padding rows
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    gradient = _input_gradient(keras.backend.backend())
     rows = []
     for start in range(0, len(X), batch_size):
-        grads = gradient(model, X[start:start + batch_size])
+        grads = gradient(model, _summed_log_prob, X[start:start + batch_size])
         rows.append(np.linalg.norm(grads, axis=-1))
     saliency = np.concatenate(rows)
     saliency *= np.arange(X.shape[1])[None, :] < lengths[:, None]
@@ -38,46 +56,10 @@ def _predicted_log_prob(probs):
     return keras.ops.log(keras.ops.max(probs, axis=-1) + 1e-12)  # probability of the predicted class
 
 
-def _input_gradient(backend: str):
-    """A function (model, x) -> d sum(log p(predicted class)) / dx as NumPy, for this Keras backend."""
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        def gradient(model, x):
-            x = tf.convert_to_tensor(x)
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                log_p = _predicted_log_prob(model(x, training=False))
-            return tape.gradient(log_p, x).numpy()  # a vector target: the gradient of its sum
-    elif backend == "jax":
-        def gradient(model, x):
-            values = [v.value for v in model.trainable_variables]
-            non_trainable = [v.value for v in model.non_trainable_variables]
-            return np.asarray(_jax_input_gradient(model)(values, non_trainable, x))
-    else:
-        raise ValueError(f"gradient_saliency supports the tensorflow and jax backends, not {backend!r}")
-    return gradient
-
-
-_JAX_INPUT_GRADIENTS: dict = {}
-
-
-def _jax_input_gradient(model):
-    """A compiled ``jax.grad`` of the summed predicted log-probability with respect to the input, one per
-    architecture: ten seeds of one model compile once (the first model serves as the template)."""
-    import jax
-    import jax.numpy as jnp
-
-    from .models import per_architecture
-
-    def make(template):
-        def summed(values, non_trainable, inputs):
-            probabilities, _ = template.stateless_call(values, non_trainable, inputs, training=False)
-            return jnp.sum(_predicted_log_prob(probabilities))
-
-        return jax.jit(jax.grad(summed, argnums=2))
-
-    return per_architecture(_JAX_INPUT_GRADIENTS, model, make)
+def _summed_log_prob(probs, _=None):
+    """The summed log p(predicted class) of a batch: its gradient holds each sequence's own, since no term mixes
+    sequences at inference."""
+    return keras.ops.sum(_predicted_log_prob(probs))
 
 
 def weight_on_span(weights, starts, span: int) -> np.ndarray:
@@ -85,6 +67,18 @@ def weight_on_span(weights, starts, span: int) -> np.ndarray:
 
     ``weights`` (N, T) are non-negative per-step scores (attention or saliency), not necessarily
     normalised; rows are normalised here.
+
+    Args:
+        weights: ``(N, T)`` non-negative, finite scores.
+        starts: ``(N,)`` integer start of each row's span.
+        span: the span's length, a whole number >= 1.
+
+    Returns:
+        ``(N,)`` shares in [0, 1].
+
+    Raises:
+        ValueError: ``weights`` is not 2-D, finite and non-negative; ``starts`` is not one integer per row; ``span``
+            is not a whole number >= 1; a span reaches outside the row; or a row has no weight at all.
     """
     w = np.asarray(weights, dtype=float)
     starts = np.asarray(starts)
@@ -93,7 +87,8 @@ def weight_on_span(weights, starts, span: int) -> np.ndarray:
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("weights must be finite and non-negative")
     if starts.shape != (w.shape[0],) or not np.issubdtype(starts.dtype, np.integer):
-        raise ValueError(f"starts must be {w.shape[0]} integer positions, got shape {starts.shape}, dtype {starts.dtype}")
+        raise ValueError(f"starts must be {w.shape[0]} integer positions, "
+                         f"got shape {starts.shape}, dtype {starts.dtype}")
     span = whole_number("span", span)
     if np.any(starts < 0) or np.any(starts + span > w.shape[1]):
         raise ValueError(f"each span [start, start + {span}) must lie inside 0..{w.shape[1]}")
@@ -114,8 +109,27 @@ def occlusion_scores(model, ids, lengths, batch_size: int = 1024) -> np.ndarray:
     prediction leaned on that word; negative: the word spoke against it. ``ids`` are ``(N, T)`` token ids,
     0 for padding, right-padded (``utils.text.token_ids``); all removals run as one batch of predictions. A
     one-word sentence keeps score 0: without its word it would be all padding, which a masked model cannot read.
+
+    Args:
+        model: a Keras classifier whose input is ``(batch, time)`` token ids.
+        ids: ``(N, T)`` integer token ids, right-padded with 0.
+        lengths: ``(N,)`` sentence lengths.
+        batch_size: the prediction batch size.
+
+    Returns:
+        ``(N, T)`` scores, 0 on padding and for one-word sentences.
+
+    Raises:
+        ValueError: ``ids`` is not ``(N, T)`` integers, ``ids`` and ``lengths`` fail the course's input check
+            (right padding, no empty sentence, lengths in range), or the model does not read ``(batch, time)`` ids.
+
+    Example:
+        ::
+
+            scores = occlusion_scores(model, ids, lengths)
+            agreement = rank_agreement(attention_weights(model, ids), scores, lengths)
     """
-    from .probe import compiled_twin
+    from .keras_ops import compiled_twin
 
     ids, lengths = np.asarray(ids), np.asarray(lengths)
     if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
@@ -144,6 +158,19 @@ def rank_agreement(a, b, lengths, min_length: int = 3) -> np.ndarray:
 
     1: both rank the steps alike; 0: no relation; -1: opposite rankings. Compare attention weights with
     occlusion scores (Jain & Wallace 2019 measured the same agreement with gradients and leave-one-out).
+
+    Args:
+        a: ``(N, T)`` finite per-step scores.
+        b: ``(N, T)`` finite per-step scores, the same shape as ``a``.
+        lengths: ``(N,)`` true lengths, each in 1..T.
+        min_length: the shortest sequence that gets a correlation, a whole number >= 2.
+
+    Returns:
+        ``(N,)`` correlations in [-1, 1], NaN where there is no ranking to compare.
+
+    Raises:
+        ValueError: ``a`` and ``b`` are not 2-D arrays of one shape, hold NaN or inf, ``lengths`` are out of range,
+            or ``min_length`` is not a whole number >= 2.
     """
     from scipy.stats import spearmanr
 

@@ -25,6 +25,15 @@ def call_arguments(layer) -> tuple[tuple, dict]:
     """The positional and keyword arguments of ``layer``'s first call in a functional model.
 
     Keras keeps them on the layer's first inbound node (``Node.arguments``), which has no public accessor.
+
+    Args:
+        layer: a Keras layer that has been called in a functional model.
+
+    Returns:
+        ``(args, kwargs)``: the positional arguments as a tuple and the keyword arguments as a dict.
+
+    Raises:
+        ValueError: the layer has not been called in a functional model.
     """
     nodes = getattr(layer, "_inbound_nodes", None)
     if not nodes:
@@ -37,6 +46,12 @@ def inbound_nodes(layer) -> list[tuple[list, list]]:
     """The (input tensors, output tensors) of each call of ``layer`` (or operation) in a functional model.
 
     Keras keeps them on the layer's private ``_inbound_nodes``; a layer never called in a model has none.
+
+    Args:
+        layer: a Keras layer or operation.
+
+    Returns:
+        A list with one ``(input tensors, output tensors)`` pair of lists per call; empty if never called.
     """
     return [(list(node.input_tensors), list(node.output_tensors)) for node in getattr(layer, "_inbound_nodes", [])]
 

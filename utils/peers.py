@@ -14,8 +14,9 @@ import time
 
 import numpy as np
 
-from .data import Dataset, whole_number
+from .data import Dataset
 from .training import RunResult, SeedComparison, classification_metrics, distinct_seeds
+from .validators import whole_number
 
 
 def fill_padding(X, lengths) -> np.ndarray:
@@ -24,6 +25,13 @@ def fill_padding(X, lengths) -> np.ndarray:
 
     MiniRocket has no mask. Zeros would be a signal of their own (a sudden drop at the end of short sequences);
     repeating the last real step adds no new values, only a flat tail.
+
+    Args:
+        X: right-padded ``(cases, time, channels)`` sequences (not changed: a float32 copy is filled).
+        lengths: the real steps per sequence, each at least 1.
+
+    Returns:
+        A contiguous float32 ``(cases, channels, time)`` array.
     """
     X = np.array(X, dtype=np.float32)
     for i, length in enumerate(lengths):
@@ -33,7 +41,10 @@ def fill_padding(X, lengths) -> np.ndarray:
 
 def warm_up_minirocket() -> float:
     """Fit MiniRocket once on a tiny random problem: numba compiles its kernels (cached on disk afterwards).
-    Returns the seconds it took, so a notebook can report the one-off compile apart from the fit times."""
+
+    Returns:
+        The seconds it took, so a notebook can report the one-off compile apart from the fit times.
+    """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
     rng = np.random.default_rng(0)
@@ -46,7 +57,26 @@ def warm_up_minirocket() -> float:
 def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "MiniRocket (aeon)") -> SeedComparison:
     """Fit MiniRocket once per seed on ``data.train`` and score it on ``data.test``: a :class:`SeedComparison`
     that :func:`utils.stats.compare_paired` can set against any course model trained on the same seeds.
-    ``seconds`` is each fit's time (transform and ridge), after :func:`warm_up_minirocket` has compiled."""
+    ``seconds`` is each fit's time (transform and ridge), after :func:`warm_up_minirocket` has compiled.
+
+    Args:
+        data: a course ``Dataset`` of features (not token ids).
+        seeds: the seeds (MiniRocket's ``random_state``), at least 2, all distinct.
+        n_kernels: MiniRocket's number of kernels.
+        name: the name in result tables.
+
+    Returns:
+        A :class:`~utils.training.SeedComparison`, one run per seed, scored on ``data.test``.
+
+    Raises:
+        ValueError: fewer than 2 or repeated seeds, or sequences shorter than 9 steps.
+
+    Example:
+        ::
+
+            warm_up_minirocket()
+            rocket = minirocket_runs(load_japanese_vowels(), seeds=range(10))
+    """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
     seeds = distinct_seeds(seeds)
@@ -70,7 +100,23 @@ def minirocket_runs(data: Dataset, seeds, n_kernels: int = 10_000, name: str = "
 def deterministic_runs(name: str, data: Dataset, seeds, y_pred, train_pred, seconds: float,
                        n_params: int) -> SeedComparison:
     """A deterministic model's predictions, repeated for each seed, so that :func:`utils.stats.compare_paired`
-    can set it against a course model trained on those seeds. Its interval over seeds has no width."""
+    can set it against a course model trained on those seeds. Its interval over seeds has no width.
+
+    Args:
+        name: the name in result tables.
+        data: the ``Dataset`` the predictions are for.
+        seeds: the seeds of the course model it will be compared with, at least 2, all distinct.
+        y_pred: one predicted label per test item.
+        train_pred: one predicted label per training item.
+        seconds: the model's fit time, reported for every seed.
+        n_params: the model's number of parameters.
+
+    Returns:
+        A :class:`~utils.training.SeedComparison` with the same run for every seed.
+
+    Raises:
+        ValueError: fewer than 2 or repeated seeds, or predictions that are not one per test and training item.
+    """
     seeds = distinct_seeds(seeds)
     y_pred, train_pred = np.asarray(y_pred, dtype=np.int32), np.asarray(train_pred, dtype=np.int32)
     if y_pred.shape != data.test.y.shape or train_pred.shape != data.train.y.shape:
@@ -83,7 +129,19 @@ def deterministic_runs(name: str, data: Dataset, seeds, y_pred, train_pred, seco
 
 
 def majority_runs(data: Dataset, seeds, name: str = "majority class") -> SeedComparison:
-    """Always the training split's most frequent class: the accuracy any classifier must beat."""
+    """Always the training split's most frequent class: the accuracy any classifier must beat.
+
+    Args:
+        data: a course ``Dataset``.
+        seeds: the seeds of the course model it will be compared with, at least 2, all distinct.
+        name: the name in result tables.
+
+    Returns:
+        A :class:`~utils.training.SeedComparison` (see :func:`deterministic_runs`).
+
+    Raises:
+        ValueError: fewer than 2 or repeated seeds.
+    """
     from sklearn.dummy import DummyClassifier
 
     peer = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(data.train), 1)), data.train.y)
@@ -96,6 +154,9 @@ def tfidf_features():
 
     Character n-grams catch spelling variants and word pieces ("disappoint" in "disappointing") that a word
     vocabulary of a few thousand sentences misses.
+
+    Returns:
+        An unfitted scikit-learn ``FeatureUnion`` of the two ``TfidfVectorizer`` objects.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
@@ -120,11 +181,33 @@ def tfidf_runs(data, seeds, Cs=(0.3, 1.0, 3.0, 10.0, 30.0), folds: int = 5,
     ``C`` (the inverse regularisation strength) is chosen by ``folds``-fold stratified cross-validation on the
     training sentences only, the features fitted on each fold's own part; ties go to the smaller ``C``. The
     features and the model are then fitted once on the whole training split and scored once on the test split.
-    Returns the :class:`SeedComparison` (the same predictions for each seed) and a dict with the chosen ``C``,
-    each ``C``'s cross-validated accuracy, the final fit's seconds and the number of features.
+
+    Args:
+        data: a ``TextDataset`` from :func:`utils.text.vectorize`, which keeps its sentences.
+        seeds: the seeds of the course model it will be compared with, at least 2, all distinct.
+        Cs: the candidate values of ``C``, positive numbers.
+        folds: the number of cross-validation folds, a whole number >= 2.
+        name: the name in result tables.
+
+    Returns:
+        ``(comparison, details)``: the :class:`~utils.training.SeedComparison` (the same predictions for each
+        seed) and a dict with the chosen ``"C"``, each ``C``'s ``"cv accuracy"``, the final fit's
+        ``"fit seconds"`` and the number of ``"features"``.
+
+    Raises:
+        ValueError: ``data`` does not keep one sentence per item, ``Cs`` is empty or not all positive numbers,
+            ``folds`` is not a whole number >= 2, or fewer than 2 or repeated seeds.
+
+    Example:
+        ::
+
+            tfidf, details = tfidf_runs(load_text_dataset(), seeds=range(10))
+            print(details["C"], details["cv accuracy"])
     """
-    from sklearn.metrics import accuracy_score
-    from sklearn.model_selection import StratifiedKFold
+    import tempfile
+
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline
 
     texts_train, texts_test = getattr(data, "texts_train", ()), getattr(data, "texts_test", ())
     if len(texts_train) != len(data.train) or len(texts_test) != len(data.test) or not texts_train:
@@ -133,15 +216,13 @@ def tfidf_runs(data, seeds, Cs=(0.3, 1.0, 3.0, 10.0, 30.0), folds: int = 5,
     if not Cs or any(not isinstance(C, (int, float)) or isinstance(C, bool) or C <= 0 for C in Cs):
         raise ValueError(f"Cs must be positive numbers, got {Cs}")
     texts_train, texts_test, y = np.asarray(texts_train, dtype=object), list(texts_test), data.train.y
-    scores = {C: [] for C in Cs}
-    for fit, held_out in StratifiedKFold(whole_number("folds", folds, 2), shuffle=True, random_state=0).split(
-            texts_train, y):
-        features = tfidf_features().fit(texts_train[fit])
-        A, B = features.transform(texts_train[fit]), features.transform(texts_train[held_out])
-        for C in Cs:
-            scores[C].append(accuracy_score(y[held_out], _logistic_regression(C).fit(A, y[fit]).predict(B)))
-    cv_accuracy = {C: float(np.mean(s)) for C, s in scores.items()}
-    best = max(Cs, key=lambda C: cv_accuracy[C])   # the first (smallest C) among ties
+    folds = StratifiedKFold(whole_number("folds", folds, 2), shuffle=True, random_state=0)
+    with tempfile.TemporaryDirectory() as cache:   # each fold's features are fitted once, not once per C
+        pipeline = Pipeline([("features", tfidf_features()), ("model", _logistic_regression(Cs[0]))], memory=cache)
+        search = GridSearchCV(pipeline, {"model__C": Cs}, scoring="accuracy", cv=folds, refit=False).fit(
+            texts_train, y)
+    cv_accuracy = {C: float(score) for C, score in zip(Cs, search.cv_results_["mean_test_score"])}
+    best = search.best_params_["model__C"]   # the best rank; among ties, the first (smallest) C
     start = time.perf_counter()
     features = tfidf_features().fit(list(texts_train))
     A = features.transform(list(texts_train))

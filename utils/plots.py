@@ -128,7 +128,8 @@ def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str 
     if not indices or min(indices) < 0 or max(indices) >= len(part):
         raise ValueError(f"need 1 or more sequence indices in 0..{len(part) - 1}, got {indices}")
     if channel_names is not None and len(channel_names) != min(channels, part.X.shape[2]):
-        raise ValueError(f"need one name per plotted channel ({min(channels, part.X.shape[2])}), got {len(channel_names)}")
+        raise ValueError(f"need one name per plotted channel ({min(channels, part.X.shape[2])}), "
+                         f"got {len(channel_names)}")
     ncols = len(indices) if ncols is None else max(1, min(int(ncols), len(indices)))
     nrows = -(-len(indices) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
@@ -219,7 +220,8 @@ def highlight_html(words_rows, weight_rows, labels=None, colour=(214, 39, 40)) -
             r, g, b = colour if w >= 0 else (31, 119, 180)
             spans.append(f'<span style="background: rgba({r}, {g}, {b}, {abs(w) / scale:.2f}); padding: 1px 2px; '
                          f'border-radius: 3px" title="{w:.3f}">{escape(word)}</span>')
-        lines.append(f'<div style="margin: 4px 0; line-height: 1.8"><b>{escape(str(label))}</b> {" ".join(spans)}</div>')
+        lines.append(f'<div style="margin: 4px 0; line-height: 1.8">'
+                     f'<b>{escape(str(label))}</b> {" ".join(spans)}</div>')
     return "\n".join(lines)
 
 

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from .models import find_layer, has_class_named, per_architecture, reapply_layer
+from .inspection import find_layer, has_class_named, reapply_layer
+from .keras_ops import compiled_twin
 from .pooling import AttentionPooling
 
 POOLING_LAYERS = ("AttentionPooling", "SeqWeightedAttention")
@@ -17,7 +18,8 @@ SELF_ATTENTION_LAYERS = ("SeqSelfAttention", "Attention", "MultiHeadAttention")
 
 
 def _kind(layer) -> str | None:
-    """"pooling", "self" or None: what kind of attention layer ``layer`` is (by class, or class name for the package)."""
+    """"pooling", "self" or None: what kind of attention layer ``layer`` is (by class, or class name for the
+    package)."""
     if isinstance(layer, AttentionPooling) or has_class_named(type(layer), "SeqWeightedAttention"):
         return "pooling"
     if isinstance(layer, (layers.Attention, layers.MultiHeadAttention)) or has_class_named(type(layer),
@@ -27,7 +29,15 @@ def _kind(layer) -> str | None:
 
 
 def attention_layers(model: keras.Model) -> list[str]:
-    """The names of the layers in ``model`` whose attention weights :func:`attention_weights` can read."""
+    """The names of the layers in ``model`` whose attention weights :func:`attention_weights` can read.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        The names of its ``AttentionPooling``, ``SeqWeightedAttention``, ``SeqSelfAttention``, ``Attention`` and
+        ``MultiHeadAttention`` layers (top-level layers only), in model order.
+    """
     return [layer.name for layer in model.layers if _kind(layer)]
 
 
@@ -62,10 +72,26 @@ def _weights_tensor(layer):
 def attention_weights(model: keras.Model, X, layer: str | None = None, batch_size: int = 256) -> np.ndarray:
     """The attention weights of one layer of ``model`` on inputs ``X``, as a NumPy array.
 
-    ``layer``: the layer's name; it may be left out when the model has exactly one attention layer.
-    Returns ``(N, T)`` for a pooling layer (``AttentionPooling``, ``SeqWeightedAttention``: one weight per
-    step) and ``(N, heads, T, T)`` for self-attention (query x key; one head except for
-    ``MultiHeadAttention``). Rows over keys sum to 1 and padded keys get 0 in a correctly masked layer.
+    Args:
+        model: a functional Keras model with at least one attention layer (see :func:`attention_layers`).
+        X: the inputs, of the same rank as the model's input.
+        layer: the layer's name; it may be left out when the model has exactly one attention layer.
+        batch_size: the prediction batch size.
+
+    Returns:
+        ``(N, T)`` for a pooling layer (``AttentionPooling``, ``SeqWeightedAttention``: one weight per step) and
+        ``(N, heads, T, T)`` for self-attention (query x key; one head except for ``MultiHeadAttention``). Rows
+        over keys sum to 1 and padded keys get 0 in a correctly masked layer.
+
+    Raises:
+        ValueError: ``X`` has another rank than the model's input, holds no sequences or holds NaN or inf; the
+            named layer does not exist or has no attention weights; or no ``layer`` is named and the model has
+            no attention layer or more than one.
+
+    Example:
+        ::
+
+            weights = attention_weights(model, data.test.X[:8])   # (8, T) for attention pooling
     """
     X = np.asarray(X)
     expected = len(model.inputs[0].shape)
@@ -78,15 +104,3 @@ def attention_weights(model: keras.Model, X, layer: str | None = None, batch_siz
         raise ValueError("X contains NaN or inf")
     probe = keras.Model(model.inputs, _weights_tensor(_choose(model, layer)), name="attention_probe")
     return np.asarray(compiled_twin(probe).predict(X, batch_size=batch_size, verbose=0))
-
-
-_TWINS: dict[str, keras.Model] = {}  # architecture -> the first probe built for it (its predict is compiled)
-
-
-def compiled_twin(probe: keras.Model) -> keras.Model:
-    """A model of the same architecture as ``probe`` (a probe, or any course model) whose prediction function
-    is already compiled, holding ``probe``'s weights. Ten seeds of one model are ten new Keras models; on JAX each would compile its own prediction.
-    Reusing one per architecture gives the same numbers without the nine extra compilations."""
-    twin = per_architecture(_TWINS, probe, keras.models.clone_model)   # its own variables: the model stays untouched
-    twin.set_weights(probe.get_weights())
-    return twin

@@ -158,6 +158,27 @@ _Q000 = ClassifierSpec(units=16, mixer="self_attention", mixer_options={"attenti
 
 _CLOSING_RECIPES = _closing_recipes()  # read once, for the five entries that train with them
 
+# lesson 09: sequence labelling, a per-step head (pool="none"). Each task's recipe was chosen on its training
+# sequences only: two seeds of each model trained with a 20% validation cut (utils.data.split_validation) for 30
+# epochs, and the epoch count is where every model's validation accuracy had levelled off; each model of a task
+# gets the same recipe, so a paired verdict compares architectures, not budgets.
+_CUE09 = Recipe(30, 3, batch_size=32, learning_rate=1e-2)
+_JV09 = Recipe(20, 3, batch_size=32, learning_rate=3e-3)
+_PER_STEP = ClassifierSpec(units=16, pool="none")
+_PORT09 = {"attention_type": "multiplicative"}
+LABELLING_SPECS = {   # attention reads the tokens, ahead of the BiLSTM (lesson 04's "before + residual")
+    "09 BiLSTM": _PER_STEP,
+    "09 BiLSTM + SeqSelfAttention": _PER_STEP.but(mixer="self_attention", placement="before", residual=True,
+                                                  mixer_options=_PORT09),
+    "09 BiLSTM + MultiHeadAttention": _PER_STEP.but(mixer="encoder", placement="before", mixer_options={
+        "attention": "mha", "heads": 1, "ff_units": 0, "norm": "none"}),   # one head and residual, as the port
+    "09 SeqSelfAttention, window 9": _PER_STEP.but(mixer="self_attention", placement="before", residual=True,
+                                                   mixer_options={**_PORT09, "attention_width": 9}),
+    "09 SeqSelfAttention, history only": _PER_STEP.but(mixer="self_attention", placement="before", residual=True,
+                                                       mixer_options={**_PORT09, "history_only": True}),
+}
+_JV_PER_STEP = ClassifierSpec(units=32, pool="none")
+
 _ENTRIES = [
     CourseModel("01 JV last state", "01", "JapaneseVowels", ClassifierSpec(pool="last"), _JV01),
     CourseModel("01 JV flatten", "01", "JapaneseVowels", ClassifierSpec(pool="flatten"), _JV01, FLATTEN_FLAW),
@@ -182,7 +203,8 @@ _ENTRIES = [
                 _SELF.but(mixer_options={"layer": SeqSelfAttention}), _MOTIF04, BUG_FLAW),
     CourseModel("04 after, sigmoid", "04", "motif task", _SELF.but(mixer_options={"attention_activation": "sigmoid"}),
                 _MOTIF04, SIGMOID_FLAW),
-    # the placements' baseline without attention: the same BiLSTM, masked average pooling and recipe (lesson 01's read-out)
+    # the placements' baseline without attention: the same BiLSTM, masked average pooling and recipe
+    # (lesson 01's read-out)
     CourseModel("04 no attention (masked average)", "04", "motif task", _SELF.but(mixer=None), _MOTIF04),
     CourseModel("05 dense encoder, residual", "05", "JapaneseVowels", _DENSE_ENCODER, _JV05),
     CourseModel("05 dense encoder, plain", "05", "JapaneseVowels", _DENSE_ENCODER.but(residual=False), _JV05),
@@ -214,6 +236,14 @@ _ENTRIES = [
         "layer": SeqSelfAttention, "attention_type": "multiplicative"}), CLINIC_RECIPE, BUG_FLAW),
     CourseModel("07 Q000, fixed", "07", "JapaneseVowels", _Q000, CLINIC_RECIPE),
     CourseModel("07 Q000, no attention", "07", "JapaneseVowels", ClassifierSpec(units=16), CLINIC_RECIPE),
+    *(CourseModel(name, "09", "cue task", spec, _CUE09) for name, spec in LABELLING_SPECS.items()),
+    CourseModel("09 JV BiLSTM", "09", "JapaneseVowels, concatenated", _JV_PER_STEP, _JV09),
+    CourseModel("09 JV BiLSTM + SeqSelfAttention", "09", "JapaneseVowels, concatenated",
+                _JV_PER_STEP.but(mixer="self_attention", residual=True, mixer_options=_PORT09), _JV09),
+    CourseModel("09 JV SeqSelfAttention, history only", "09", "JapaneseVowels, concatenated",
+                _JV_PER_STEP.but(mixer="self_attention", residual=True,
+                                 mixer_options={**_PORT09, "history_only": True}),
+                _JV09),
 ]
 #: Every course model by name.
 MODELS: dict[str, CourseModel] = {entry.name: entry for entry in _ENTRIES}
@@ -221,6 +251,8 @@ MODELS: dict[str, CourseModel] = {entry.name: entry for entry in _ENTRIES}
 CLOSING = tuple(CLOSING_SPECS)
 #: Lesson 08's models on the balanced sentences, the baseline (masked average) first.
 TEXT_MODELS = tuple(TEXT_SPECS)
+#: Lesson 09's models on the cue task, the BiLSTM alone first.
+LABELLING_MODELS = tuple(LABELLING_SPECS)
 assert len(MODELS) == len(_ENTRIES), "registry names must be unique"
 
 

@@ -50,6 +50,21 @@ def choose_backend(backend: str = "auto") -> str:
     runs Keras' LSTM with the fused cuDNN kernel (reasoned, not measured: we have no GPU). The environment
     variable ``COURSE_BACKEND`` (``jax`` or ``tensorflow``) overrides ``"auto"``. A notebook that names its
     backend (lesson 04 needs TensorFlow) keeps it.
+
+    Args:
+        backend: ``"auto"``, ``"jax"`` or ``"tensorflow"``.
+
+    Returns:
+        The backend set, ``"jax"`` or ``"tensorflow"``.
+
+    Raises:
+        ValueError: an unknown backend (also from ``$COURSE_BACKEND``), or Keras already imported with another
+            backend (restart the kernel).
+
+    Example:
+        ::
+
+            choose_backend("tensorflow")   # first, before anything imports Keras
     """
     if backend == "auto":
         backend = auto_backend()
@@ -94,8 +109,14 @@ def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
     0.1-3 s each, many times over, so both thresholds are lowered to keep them all (JAX documentation,
     "Persistent compilation cache"). The cache key covers the program, the compiler flags and the versions,
     so a cached program computes exactly what a fresh compile would (a test compares the weights bit for bit).
-    Returns the folder, or None on TensorFlow or when ``COURSE_COMPILATION_CACHE=0``. To clear it, delete the
-    folder. Trust: anyone who can write to the folder can run code in your kernel, so keep it private.
+    To clear it, delete the folder. Trust: anyone who can write to the folder can run code in your kernel, so
+    keep it private.
+
+    Args:
+        path: the cache folder; ``None`` uses :func:`compilation_cache_dir`.
+
+    Returns:
+        The folder, or None on TensorFlow or when ``COURSE_COMPILATION_CACHE=0``.
     """
     if os.environ.get("KERAS_BACKEND") != "jax" or os.environ.get(CACHE_SWITCH_ENV, "1").strip() in ("0", "false"):
         return None
@@ -125,7 +146,20 @@ def is_fast() -> bool:
 
 
 def budget(full, fast):
-    """Return ``fast`` in fast mode and ``full`` otherwise (epochs, sample counts, seeds)."""
+    """Return ``fast`` in fast mode and ``full`` otherwise (epochs, sample counts, seeds).
+
+    Args:
+        full: the value of a full run.
+        fast: the value in fast mode (``COURSE_FAST=1``).
+
+    Returns:
+        ``fast`` or ``full``.
+
+    Example:
+        ::
+
+            epochs = budget(30, 2)
+    """
     return fast if is_fast() else full
 
 
@@ -134,6 +168,12 @@ def set_seed(seed: int) -> None:
 
     A CPU needs no switch on either backend: a test trains the same seed in two fresh processes on each
     backend and compares the predictions bit for bit (see :data:`TF_OP_DETERMINISM`).
+
+    Args:
+        seed: a non-negative integer.
+
+    Raises:
+        ValueError: ``seed`` is not a non-negative integer.
     """
     import numpy as np
 
@@ -199,7 +239,14 @@ def print_device_report() -> None:
 
 
 def repo_url() -> str:
-    """The repository's address: ``$COURSE_REPO_URL`` if set (a fork), else :data:`DEFAULT_REPO_URL`."""
+    """The repository's address: ``$COURSE_REPO_URL`` if set (a fork), else :data:`DEFAULT_REPO_URL`.
+
+    Returns:
+        The address, ``https://github.com/<owner>/<name>``.
+
+    Raises:
+        ValueError: ``$COURSE_REPO_URL`` is not of that form.
+    """
     url = os.environ.get(REPO_URL_ENV, "").strip() or DEFAULT_REPO_URL
     if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
         raise ValueError(f"the repository address must look like https://github.com/<owner>/<name>, got {url!r}")
@@ -207,7 +254,19 @@ def repo_url() -> str:
 
 
 def colab_url(notebook_path: str, branch: str = "main") -> str:
-    """The Open-in-Colab address of a notebook (path relative to the repository root)."""
+    """The Open-in-Colab address of a notebook (path relative to the repository root).
+
+    Args:
+        notebook_path: the notebook's path relative to the repository root, e.g.
+            ``"notebooks/00_setup_and_data.ipynb"``.
+        branch: the branch Colab opens.
+
+    Returns:
+        The ``https://colab.research.google.com/github/...`` address.
+
+    Raises:
+        ValueError: ``$COURSE_REPO_URL`` is set but is not a GitHub repository address.
+    """
     repo = repo_url().removeprefix("https://github.com/")
     return f"{COLAB_BASE}{repo}/blob/{branch}/{notebook_path}"
 
@@ -228,7 +287,15 @@ NO_GPU_NOISE = re.compile(r"^E\d{4} .*failed call to cuInit")
 
 
 def is_known_noise(line: str, gpu_expected: bool) -> bool:
-    """Whether one line of native stderr is one of TensorFlow's known harmless messages."""
+    """Whether one line of native stderr is one of TensorFlow's known harmless messages.
+
+    Args:
+        line: one line (a trailing newline is ignored).
+        gpu_expected: whether an NVIDIA driver is present; if not, a failed CUDA probe is known noise too.
+
+    Returns:
+        True when the line matches :data:`KNOWN_NOISE` (or :data:`NO_GPU_NOISE` without a GPU).
+    """
     line = line.rstrip("\n")
     return any(p.match(line) for p in KNOWN_NOISE) or (not gpu_expected and bool(NO_GPU_NOISE.match(line)))
 
@@ -238,6 +305,13 @@ def filter_known_noise(text: str, gpu_expected: bool | None = None) -> str:
 
     A failed CUDA probe (``cuInit``) is dropped only on a machine without an NVIDIA driver, where it is
     expected; with a driver present it is a real error and stays.
+
+    Args:
+        text: native stderr output, one or more lines.
+        gpu_expected: whether an NVIDIA driver is present; ``None`` checks this machine.
+
+    Returns:
+        The remaining lines, joined with their line endings.
     """
     gpu_expected = gpu_driver_present() if gpu_expected is None else gpu_expected
     return "".join(line for line in text.splitlines(keepends=True) if not is_known_noise(line, gpu_expected))
@@ -283,7 +357,21 @@ def _filter_native_stderr_in_kernel() -> None:
 def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
     """The lessons' setup: choose the Keras backend, seed everything, set the plot theme, report.
 
-    ``backend``: ``"auto"`` (see :func:`choose_backend`), or the one a lesson needs.
+    It also turns on the compilation cache (JAX), filters TensorFlow's known harmless log lines in a kernel,
+    prints the device report and warns when Keras is older than :data:`MIN_KERAS`.
+
+    Args:
+        seed: the seed for :func:`set_seed`.
+        backend: ``"auto"`` (see :func:`choose_backend`), or the one a lesson needs.
+
+    Raises:
+        ValueError: an unknown backend, a Keras already imported with another backend, or a seed that is not a
+            non-negative integer.
+
+    Example:
+        ::
+
+            setup_notebook(seed=0)   # in a lesson's setup cell
     """
     import seaborn as sns
 
@@ -316,7 +404,6 @@ def warn_if_keras_too_old() -> None:
     import warnings
 
     import keras
-
     from packaging.version import Version
 
     found = Version(keras.__version__).release[:2]

@@ -33,6 +33,13 @@ def saved_config(path: str | Path) -> dict | None:
 
     ``.keras``: ``config.json`` inside the zip archive. Legacy ``.h5``: the ``model_config`` attribute (read with
     h5py, which Keras requires).
+
+    Args:
+        path: a ``.keras`` or legacy ``.h5`` file.
+
+    Returns:
+        The parsed config dict; None when the file is missing, unreadable or holds no config (the error is left to
+        Keras' own loader).
     """
     path = Path(path)
     try:
@@ -49,7 +56,14 @@ def saved_config(path: str | Path) -> dict | None:
 
 
 def saved_keras_version(path: str | Path) -> str | None:
-    """The ``keras_version`` a ``.keras`` file's ``metadata.json`` records (None for other files)."""
+    """The ``keras_version`` a ``.keras`` file's ``metadata.json`` records (None for other files).
+
+    Args:
+        path: a saved model file.
+
+    Returns:
+        The version string, e.g. ``"3.12.0"``, or None.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             return json.loads(archive.read("metadata.json")).get("keras_version")
@@ -69,7 +83,14 @@ def _newer(saved: str, installed: str) -> bool:
 
 
 def serialized_objects(node):
-    """Every serialized Keras object in a config, nested ones (Bidirectional's layer, submodels) included."""
+    """Every serialized Keras object in a config, nested ones (Bidirectional's layer, submodels) included.
+
+    Args:
+        node: a config, or any part of one (dicts and lists are walked).
+
+    Yields:
+        Each dict that has a string ``class_name``, outer objects before the ones nested in them.
+    """
     if isinstance(node, dict):
         if isinstance(node.get("class_name"), str):
             yield node
@@ -90,7 +111,14 @@ def _is_package_object(obj: dict) -> bool:
 
 
 def package_layers(config) -> list[str]:
-    """The class names of keras-self-attention layers a saved config uses, in order of first use."""
+    """The class names of keras-self-attention layers a saved config uses, in order of first use.
+
+    Args:
+        config: a saved model's config (:func:`saved_config`).
+
+    Returns:
+        The class names without repeats, e.g. ``["SeqSelfAttention", "SeqWeightedAttention"]``.
+    """
     return list(dict.fromkeys(obj["class_name"] for obj in serialized_objects(config) if _is_package_object(obj)))
 
 

@@ -12,9 +12,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .models import has_class_named
-from .pooling import masked_softmax
-
+from .inspection import has_class_named
+from .keras_ops import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -30,10 +29,40 @@ class SeqSelfAttention(layers.Layer):
 
     Additive: ``e_{t,t'} = W_a tanh(x_t W_t + x_{t'} W_x + b_h) + b_a``; multiplicative:
     ``e_{t,t'} = x_t W_a x_{t'} + b_a``; then ``a = softmax(e)`` over keys and ``l_t = sum_{t'} a_{t,t'} x_{t'}``.
-    The softmax is the course's one :func:`~utils.pooling.masked_softmax`, fed the package's penalised scores
+    The softmax is the course's one :func:`~utils.keras_ops.masked_softmax`, fed the package's penalised scores
     (see ``_attention_weights``). The one deliberate difference: bad arguments raise ``ValueError`` (the
     package raises ``NotImplementedError`` for an unknown ``attention_type`` and ``IndexError`` for a rank-2
     input).
+
+    Args:
+        units: the width of the additive scoring layer (``W_t``, ``W_x``); unused by ``"multiplicative"``.
+        attention_width: the width of a local window of keys around each query; ``None`` attends to every key.
+        attention_type: ``"additive"`` or ``"multiplicative"``.
+        return_attention: also return the ``(batch, T, T)`` weights: the layer returns ``[output, weights]``.
+        history_only: causal attention: each query sees itself and the ``attention_width - 1`` steps before it
+            (the whole history when ``attention_width`` is ``None``).
+        kernel_initializer: the initializer of the kernels.
+        bias_initializer: the initializer of the biases.
+        kernel_regularizer: the regularizer of the kernels.
+        bias_regularizer: the regularizer of the biases.
+        kernel_constraint: the constraint on the kernels.
+        bias_constraint: the constraint on the biases.
+        use_additive_bias: use ``b_h`` in the additive score.
+        use_attention_bias: use ``b_a`` in the score.
+        attention_activation: an activation applied to the scores before the softmax (``None``: none). The
+            course's teaching flaw ``"sigmoid"`` squashes the scores into (0, 1), so no weight exceeds e times
+            another.
+        attention_regularizer_weight: the weight of the loss ``||A A^T - I||^2 / batch`` (0: no such loss).
+        **kwargs: ``keras.layers.Layer`` arguments (``name`` ...).
+
+    Raises:
+        ValueError: an unknown ``attention_type``; or, when built, an input that is not rank 3 or has an
+            unknown feature size.
+
+    Example:
+        ::
+
+            x = SeqSelfAttention(attention_activation="sigmoid", name="self_attention")(states)
     """
 
     ATTENTION_TYPE_ADD = "additive"
@@ -227,6 +256,13 @@ class MaskedSeqSelfAttention(SeqSelfAttention):
     only padding gets an all-zero row (the package would spread it over real keys outside its window);
     padded rows never reach a real output. Without a mask, or with no padding, the numbers are the port's,
     bit for bit. The attention regulariser counts real query pairs only.
+
+    It takes the same arguments as :class:`SeqSelfAttention`.
+
+    Example:
+        ::
+
+            x = MaskedSeqSelfAttention(attention_type="multiplicative", name="self_attention")(states)
     """
 
     def _attention_weights(self, e, mask):
@@ -255,6 +291,9 @@ class MaskedSeqSelfAttention(SeqSelfAttention):
         """Both course layers, for ``keras.models.load_model(..., custom_objects=...)``.
 
         A model saved with keras-self-attention's ``SeqSelfAttention`` loads into the port.
+
+        Returns:
+            ``{"SeqSelfAttention": SeqSelfAttention, "MaskedSeqSelfAttention": MaskedSeqSelfAttention}``.
         """
         return {"SeqSelfAttention": SeqSelfAttention, "MaskedSeqSelfAttention": MaskedSeqSelfAttention}
 
@@ -263,6 +302,12 @@ def is_seq_self_attention(cls) -> bool:
     """Whether ``cls`` is the course's or keras-self-attention's ``SeqSelfAttention`` (or a subclass).
 
     Checked by class name along the MRO, so the package (which needs TensorFlow) is never imported.
+
+    Args:
+        cls: a class (anything else gives False).
+
+    Returns:
+        True for ``SeqSelfAttention`` and its subclasses, from either source.
     """
     return has_class_named(cls, "SeqSelfAttention")
 
@@ -270,7 +315,21 @@ def is_seq_self_attention(cls) -> bool:
 def attention_on_padding(weights, lengths) -> np.ndarray:
     """Per sequence: the mean attention weight that its real queries give to padded keys.
 
-    ``weights`` (N, T, T) from a self-attention layer (query x key), ``lengths`` (N,) true lengths.
+    Args:
+        weights: ``(N, T, T)`` finite weights from a self-attention layer (query x key).
+        lengths: ``(N,)`` integer true lengths, each in 1..T.
+
+    Returns:
+        ``(N,)`` values: 0 for a correctly masked layer, up to 1 when every real query looks only at padding.
+
+    Raises:
+        ValueError: ``weights`` is not ``(N, T, T)`` or holds NaN or inf, or ``lengths`` are not ``N`` integers in
+            1..T.
+
+    Example:
+        ::
+
+            leak = attention_on_padding(attention_weights(model, X)[:, 0], lengths)   # head 0
     """
     w = np.asarray(weights, dtype=float)
     lengths = np.asarray(lengths)

@@ -84,11 +84,15 @@ def wilson_interval(n_correct: int, n: int, confidence: float = 0.95) -> tuple[f
 
 
 def _correct_matrix(correct) -> np.ndarray:
+    """A (seeds, items) score matrix as floats: 0/1 (right or wrong), or a share in [0, 1] per item, such as
+    the share of a sequence's real steps labelled right (lesson 09: the item is the sequence, so resampling
+    items resamples whole sequences, never single steps)."""
     correct = np.asarray(correct)
     if correct.ndim != 2 or correct.shape[0] < 1 or correct.shape[1] < 1:
         raise ValueError(f"correct must be a (seeds, test items) matrix, got shape {correct.shape}")
-    if correct.dtype != bool and not np.isin(correct, (0, 1)).all():
-        raise ValueError("correct must hold 0/1 or True/False per seed and test item")
+    if correct.dtype != bool and not (np.issubdtype(correct.dtype, np.number) and np.all(np.isfinite(correct))
+                                      and np.all((correct >= 0) & (correct <= 1))):
+        raise ValueError("correct must hold 0/1, True/False or a share in [0, 1] per seed and test item")
     return correct.astype(float)
 
 
@@ -173,7 +177,8 @@ class PairedComparison:
     def sentence(self) -> str:
         """The verdict in words, with its evidence."""
         metric = "" if self.metric == "accuracy" else f" ({self.metric})"
-        head = (f"{self.b} vs {self.a}{metric}: B - A = {format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
+        head = (f"{self.b} vs {self.a}{metric}: B - A = "
+                f"{format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
                 f" over seeds and test items ({len(self.seeds)} seeds, {self.n_items} items)")
         if self.verdict != VERDICTS[2]:
             winner = self.b if self.verdict == VERDICTS[0] else self.a
@@ -211,7 +216,9 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: 
     a gap of ``gap`` from the observed seed-to-seed spread (80% power).
 
     Pooling seeds x items into one McNemar test would treat the same item, scored once per seed, as
-    independent evidence; resampling items jointly does not.
+    independent evidence; resampling items jointly does not. For a sequence labeller the item is a test
+    sequence, scored by the share of its real steps labelled right, so the bootstrap resamples whole sequences:
+    the steps of one sequence are not independent evidence.
 
     ``balanced=True`` compares balanced accuracy (the mean of the per-class recalls, scikit-learn's
     ``balanced_accuracy_score``) instead: each test item counts ``N / (classes x its class's count)``, so every
@@ -222,7 +229,8 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: 
         raise ValueError(f"gap must lie in (0, 1), got {gap}")
     for name, c in (("a", a), ("b", b)):
         if not hasattr(c, "correct") or not hasattr(c, "seeds"):
-            raise ValueError(f"{name} must be a SeedComparison (from run_seeds or CourseModel.train), got {type(c).__name__}")
+            raise ValueError(f"{name} must be a SeedComparison (from run_seeds or CourseModel.train), "
+                             f"got {type(c).__name__}")
     if list(a.seeds) != list(b.seeds):
         raise ValueError(f"the two models must be trained on the same seeds: {a.name!r} has {list(a.seeds)}, "
                          f"{b.name!r} has {list(b.seeds)}")
@@ -234,6 +242,9 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: 
     correct_a, correct_b = _correct_matrix(a.correct), _correct_matrix(b.correct)
     if balanced:
         y = np.asarray(a.y_true)
+        if y.ndim != 1:
+            raise ValueError("balanced=True weighs each test item by its class; per-step labels have no one "
+                             "class per sequence (compare their macro F1 per seed instead)")
         counts = np.bincount(y)
         weight = len(y) / (np.count_nonzero(counts) * counts[y])   # the mean of weight * correct is balanced accuracy
         correct_a, correct_b = correct_a * weight, correct_b * weight
@@ -305,7 +316,7 @@ HOW_TO_READ = {
 def show_verdicts(*pairs: PairedComparison, table: pd.DataFrame | None = None) -> None:
     """The course's one way to show paired verdicts: each one-line :meth:`PairedComparison.sentence` first,
     then the table (``paired_table(*pairs)``, or ``table`` if you added columns to it)."""
-    from IPython.display import display   # a notebook helper: IPython is only needed when it is called
+    from IPython.display import display  # a notebook helper: IPython is only needed when it is called
 
     if not pairs:
         raise ValueError("give at least one PairedComparison")

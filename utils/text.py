@@ -22,7 +22,7 @@ Token ids travel in the course's :class:`~utils.data.SequenceSet` as ``X`` of sh
 feature per step, 0 for padding, right-padded. So ``run_seeds``, its input checks and the validation split take
 them unchanged, and a model built with ``ClassifierSpec(vocab_size=...)`` (input ``(T,)``) reads them: Keras'
 functional model drops a trailing axis of size 1. :func:`token_ids` gives the ``(N, T)`` matrix that
-``utils.probe.attention_weights`` and ``utils.models.padding_gap`` take.
+``utils.probe.attention_weights`` and ``utils.inspection.padding_gap`` take.
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DATA_DIR, Dataset, SequenceSet, validate_sequences, verified_path
+from .data import DATA_DIR, Dataset, SequenceSet, verified_path
+from .validators import validate_sequences
 
 TEXT_DIR = "sentiment_labelled_sentences"
 #: The three sources and their files, in the order the loader reads them.
@@ -47,7 +48,11 @@ VOCAB_LIMIT = 5000
 
 @dataclass(frozen=True)
 class Sentences:
-    """Raw sentences with their labels (0 negative, 1 positive) and the source each came from."""
+    """Raw sentences with their labels (0 negative, 1 positive) and the source each came from.
+
+    Made by :func:`load_sentences` or :func:`sentences`; creating one checks it (:func:`check_sentences`) and
+    raises a ValueError when ``sources`` is not one per sentence.
+    """
 
     texts: tuple[str, ...]
     labels: np.ndarray
@@ -61,12 +66,24 @@ class Sentences:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def take(self, indices) -> "Sentences":
+    def take(self, indices) -> Sentences:
+        """The sentences at ``indices``, in that order.
+
+        Args:
+            indices: integer positions.
+
+        Returns:
+            A new :class:`Sentences` with their texts, labels and sources.
+        """
         indices = np.asarray(indices, dtype=int)
         return Sentences(tuple(self.texts[i] for i in indices), self.labels[indices], self.sources[indices])
 
     def counts(self):
-        """Sentences per source and label, as a table."""
+        """Sentences per source and label, as a table.
+
+        Returns:
+            A ``DataFrame`` with one row per source and the columns ``negative`` and ``positive``.
+        """
         import pandas as pd
 
         table = pd.crosstab(pd.Series(self.sources, name="source"),
@@ -76,7 +93,16 @@ class Sentences:
 
 def check_sentences(texts, labels) -> None:
     """A ValueError naming the first problem: a non-string item, an empty sentence, labels outside {0, 1},
-    or texts and labels of different lengths."""
+    or texts and labels of different lengths.
+
+    Args:
+        texts: a sequence of sentences (not one string).
+        labels: one label per sentence, the integers 0 (negative) or 1 (positive).
+
+    Raises:
+        ValueError: no sentences, one string instead of a sequence, a non-string or empty sentence, not one label
+            per sentence, or labels that are not integers 0 and 1.
+    """
     if isinstance(texts, str):
         raise ValueError("texts must be a sequence of sentences, not one string")
     texts = list(texts)
@@ -100,7 +126,24 @@ def check_sentences(texts, labels) -> None:
 
 
 def sentences(texts, labels, source: str = "own") -> Sentences:
-    """Your own sentences as :class:`Sentences` (checked: strings, not empty, labels 0/1)."""
+    """Your own sentences as :class:`Sentences` (checked: strings, not empty, labels 0/1).
+
+    Args:
+        texts: the sentences.
+        labels: one label per sentence, 0 (negative) or 1 (positive).
+        source: the source name every sentence gets.
+
+    Returns:
+        The :class:`Sentences`, ready for a split and :func:`vectorize`.
+
+    Raises:
+        ValueError: anything :func:`check_sentences` rejects.
+
+    Example:
+        ::
+
+            mine = sentences(["Great battery.", "Broke in a week."], [1, 0])
+    """
     check_sentences(texts, labels)
     texts = tuple(texts)
     return Sentences(texts, np.asarray(labels).astype(np.int32), np.array([source] * len(texts)))
@@ -114,6 +157,19 @@ def load_sentences(data_dir: Path | str = DATA_DIR, sources=SOURCES, per_source:
     ``per_source`` (default ``None``: every sentence) keeps that many sentences of each source, half of them
     negative and half positive, a seeded random sample kept in file order: fast mode (``COURSE_FAST=1``) runs
     lesson 08 on fewer sentences through the same pipeline.
+
+    Args:
+        data_dir: the data folder (default: the course's ``data/``).
+        sources: some of ``"amazon"``, ``"yelp"`` and ``"imdb"``.
+        per_source: an even number of sentences to keep per source, or ``None`` for all.
+        seed: the seed of the ``per_source`` sample.
+
+    Returns:
+        The :class:`Sentences`, in file order, sources in the order given.
+
+    Raises:
+        ValueError: an unknown or empty ``sources``; ``per_source`` that is not ``None`` or an even whole number
+            >= 2, or more than a source has of a label; a missing or corrupted file; or a malformed line.
     """
     data_dir = Path(data_dir)
     sources = tuple(sources)
@@ -153,7 +209,19 @@ def _per_source(data: Sentences, per_source: int, seed: int) -> Sentences:
 
 
 def stratified_split(data: Sentences, test_size: float = 0.2, seed: int = 0) -> tuple[Sentences, Sentences]:
-    """A seeded train/test split that keeps each (source, label) group's share in both parts."""
+    """A seeded train/test split that keeps each (source, label) group's share in both parts.
+
+    Args:
+        data: the sentences.
+        test_size: the test split's share, in (0, 1).
+        seed: the split's seed.
+
+    Returns:
+        ``(train, test)`` :class:`Sentences`, each in the original order.
+
+    Raises:
+        ValueError: ``test_size`` outside (0, 1), or a group too small for scikit-learn to stratify.
+    """
     from sklearn.model_selection import train_test_split
 
     if not 0 < test_size < 1:
@@ -164,7 +232,18 @@ def stratified_split(data: Sentences, test_size: float = 0.2, seed: int = 0) -> 
 
 
 def cross_source_split(data: Sentences, test_source: str = "imdb") -> tuple[Sentences, Sentences]:
-    """Train on every other source, test on ``test_source``: how much survives a change of domain."""
+    """Train on every other source, test on ``test_source``: how much survives a change of domain.
+
+    Args:
+        data: the sentences.
+        test_source: the source held out as the test split.
+
+    Returns:
+        ``(train, test)`` :class:`Sentences`.
+
+    Raises:
+        ValueError: ``test_source`` is not a source of ``data``.
+    """
     if test_source not in set(data.sources):
         raise ValueError(f"test_source must be one of {sorted(set(data.sources))}, got {test_source!r}")
     held_out = data.sources == test_source
@@ -173,7 +252,20 @@ def cross_source_split(data: Sentences, test_source: str = "imdb") -> tuple[Sent
 
 def keep_one_in(data: Sentences, n: int = 10, label: int = 1, seed: int = 0) -> Sentences:
     """An imbalanced variant: keep every sentence of the other class and one in ``n`` of class ``label``
-    (chosen at random, seeded, within each source)."""
+    (chosen at random, seeded, within each source).
+
+    Args:
+        data: the sentences.
+        n: keep one in ``n`` sentences of ``label`` (at least one per source), a whole number >= 1.
+        label: the class to thin out, 0 or 1.
+        seed: the sample's seed.
+
+    Returns:
+        The kept :class:`Sentences`, in the original order.
+
+    Raises:
+        ValueError: ``n`` is not a whole number >= 1, or ``label`` is not 0 or 1.
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a whole number >= 1, got {n!r}")
     if label not in (0, 1):
@@ -209,12 +301,29 @@ class TextDataset(Dataset):
         return len(self.vocabulary)
 
     def words(self, ids) -> list[str]:
-        """The words of a row of token ids, padding dropped."""
+        """The words of a row of token ids, padding dropped.
+
+        Args:
+            ids: one row of token ids, ``(T,)`` or ``(T, 1)``.
+
+        Returns:
+            The words, ``"[UNK]"`` for an out-of-vocabulary id.
+        """
         return [self.vocabulary[i] for i in np.asarray(ids).ravel() if i != PAD]
 
 
 def token_ids(part: SequenceSet) -> np.ndarray:
-    """The ``(N, T)`` token-id matrix of a text split (for the probe, ``padding_gap`` and plots)."""
+    """The ``(N, T)`` token-id matrix of a text split (for the probe, ``padding_gap`` and plots).
+
+    Args:
+        part: a split of a :class:`TextDataset`, ``X`` of shape ``(N, T, 1)``.
+
+    Returns:
+        ``part.X`` without its last axis.
+
+    Raises:
+        ValueError: ``X`` is not integer token ids of shape ``(N, T, 1)``.
+    """
     X = np.asarray(part.X)
     if X.ndim != 3 or X.shape[2] != 1 or not np.issubdtype(X.dtype, np.integer):
         raise ValueError(f"expected token ids of shape (N, T, 1), got {X.shape} {X.dtype}")
@@ -251,8 +360,28 @@ def vectorize(train: Sentences, test: Sentences, percentile: float = 95, max_tok
 
     ``keras.layers.TextVectorization`` is adapted on the training sentences (lower case, punctuation stripped,
     split on whitespace; ``max_tokens`` keeps the most frequent words, padding and OOV included), so a word that
-    occurs only in the test split maps to the out-of-vocabulary id 1. Sentences are cut to ``length_cap``, the ``percentile`` of the
-    training split's lengths (rounded up), and right-padded with 0.
+    occurs only in the test split maps to the out-of-vocabulary id 1. Sentences are cut to ``length_cap``, the
+    ``percentile`` of the training split's lengths (rounded up), and right-padded with 0.
+
+    Args:
+        train: the training sentences.
+        test: the test sentences.
+        percentile: the percentile of the training lengths that sets the length cap, in (0, 100].
+        max_tokens: the vocabulary's size limit, padding and OOV included, a whole number >= 3.
+        name: the data set's name.
+
+    Returns:
+        A :class:`TextDataset`.
+
+    Raises:
+        ValueError: ``train`` or ``test`` is not :class:`Sentences`, ``percentile`` or ``max_tokens`` is out of
+            range, the training split lacks a class, or a sentence has no words left after standardisation.
+
+    Example:
+        ::
+
+            train, test = cross_source_split(load_sentences(), "imdb")
+            data = vectorize(train, test)
     """
     for part_name, part in (("train", train), ("test", test)):
         if not isinstance(part, Sentences):
@@ -295,6 +424,23 @@ def validation_view(data: TextDataset, fraction: float = 0.2) -> TextDataset:
     Train on the view with ``validation=fraction``: each model fits on the rest of the training split, records
     its accuracy on the validation part after every epoch (``history["val_accuracy"]``), and is finally scored
     on those same validation items. The view holds no test sentence.
+
+    Args:
+        data: a :class:`TextDataset`.
+        fraction: the validation share, in (0, 1); pass the same ``validation=fraction`` to ``run_seeds``.
+
+    Returns:
+        A copy of ``data`` whose test split, ``texts_test`` and ``sources_test`` are the validation part's.
+
+    Raises:
+        ValueError: ``data`` is not a ``TextDataset``, ``fraction`` is outside (0, 1), or the training split is
+            too small to cut a stratified validation part.
+
+    Example:
+        ::
+
+            view = validation_view(data)
+            runs = MODELS["08 attention pooling"].train(view, seeds=range(3), validation=0.2)
     """
     from .data import validation_indices
 
@@ -309,6 +455,19 @@ def validation_view(data: TextDataset, fraction: float = 0.2) -> TextDataset:
 
 def load_text_dataset(percentile: float = 95, test_size: float = 0.2, seed: int = 0,
                       max_tokens: int = VOCAB_LIMIT) -> TextDataset:
-    """All three sources, a seeded stratified split, and :func:`vectorize`: the lesson's balanced data set."""
+    """All three sources, a seeded stratified split, and :func:`vectorize`: the lesson's balanced data set.
+
+    Args:
+        percentile: as in :func:`vectorize`.
+        test_size: as in :func:`stratified_split`.
+        seed: as in :func:`stratified_split`.
+        max_tokens: as in :func:`vectorize`.
+
+    Returns:
+        A :class:`TextDataset` of all 3,000 sentences.
+
+    Raises:
+        ValueError: an argument out of range, or a missing or corrupted data file.
+    """
     train, test = stratified_split(load_sentences(), test_size, seed)
     return vectorize(train, test, percentile, max_tokens)

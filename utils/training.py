@@ -4,16 +4,17 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, precision_score, recall_score
 
-from .data import Dataset, check_choice, split_validation, validate_sequences
+from .data import Dataset, split_validation
 from .runtime import set_seed
 from .stats import format_interval, seed_interval
+from .validators import check_choice, validate_sequences
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
@@ -36,6 +37,53 @@ def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
         "MAR": recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
         "MAP": precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
     }
+
+
+def labelling_metrics(y_true, y_pred, lengths, n_classes: int) -> dict[str, float]:
+    """Per-step metrics over real steps only: accuracy, MAR, MAP and macro F1 of every real step's label.
+
+    ``y_true`` and ``y_pred`` are (N, T) per-step labels, ``lengths`` (N,) the real lengths: padded steps are
+    left out, so neither their labels nor what the model predicts there can change a score.
+    """
+    from sklearn.metrics import f1_score
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 2 or y_pred.shape != y_true.shape:
+        raise ValueError(f"per-step labels must be (sequences, steps) and agree, got {y_true.shape} and {y_pred.shape}")
+    real = real_steps(lengths, y_true.shape[1])
+    metrics = classification_metrics(y_true[real], y_pred[real], n_classes)
+    metrics["macro F1"] = f1_score(y_true[real], y_pred[real], labels=list(range(n_classes)), average="macro",
+                                   zero_division=0)
+    return metrics
+
+
+def real_steps(lengths, max_len: int) -> np.ndarray:
+    """(N, max_len) booleans: True on each sequence's real steps, False on its padding."""
+    lengths = np.asarray(lengths)
+    return np.arange(max_len)[None, :] < lengths[:, None]
+
+
+def sequence_scores(y_true, y_pred, lengths) -> np.ndarray:
+    """(N,) the share of each sequence's real steps labelled right: the per-sequence score that paired
+    verdicts on a labelling task resample (whole sequences, because steps within one are not independent)."""
+    y_true, y_pred, lengths = np.asarray(y_true), np.asarray(y_pred), np.asarray(lengths)
+    right = (y_true == y_pred) & real_steps(lengths, y_true.shape[1])
+    return right.sum(axis=1) / lengths
+
+
+def score(part, y_pred, n_classes: int) -> dict[str, float]:
+    """The test metrics of predictions on ``part``: per sequence (:func:`classification_metrics`), or per real
+    step when ``part`` has per-step labels (:func:`labelling_metrics`)."""
+    if np.ndim(part.y) == 2:
+        return labelling_metrics(part.y, y_pred, part.lengths, n_classes)
+    return classification_metrics(part.y, y_pred, n_classes)
+
+
+def accuracy_on(part, y_pred) -> float:
+    """Accuracy of ``y_pred`` on ``part``: per sequence, or over real steps only for per-step labels."""
+    if np.ndim(part.y) == 2:
+        return float(np.mean(sequence_scores(part.y, y_pred, part.lengths) * part.lengths) / np.mean(part.lengths))
+    return float(np.mean(np.asarray(y_pred) == part.y))
 
 
 def classification_table(y_true, y_pred, class_names) -> pd.DataFrame:
@@ -140,7 +188,7 @@ def _use_jit(trainer, jit_compile) -> bool | str:
     if jit_compile not in ("auto", True, False):
         raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
     if jit_compile is True and keras.backend.backend() == "tensorflow":
-        from .models import lstm_layers
+        from .inspection import lstm_layers
 
         for lstm in lstm_layers(trainer):
             lstm.use_cudnn, lstm.supports_jit = False, True  # Keras bars XLA only for the cuDNN path
@@ -167,7 +215,7 @@ def _class_weight(class_weight, y, n_classes: int) -> dict | None:
 
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
                  validation: float, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
-                 jit_compile="auto", name: str = "", class_weight=None, loss=None) -> list[RunResult]:
+                 jit_compile="auto", name: str = "", class_weight=None, loss=None, callbacks=None) -> list[RunResult]:
     """Train ``build(data)`` once per seed and score it on the test split, which nothing else reads.
 
     ``validation`` > 0 cuts that share of the training split off (stratified, the same for every seed):
@@ -186,8 +234,16 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     loss, targets = _loss_and_targets(data.n_classes, label_smoothing, loss)
     fit_part, validation_part = split_validation(data.train, validation) if validation else (data.train, None)
     X_fit, y_fit = fit_part.X, targets(fit_part.y)
+    labelling = np.ndim(data.train.y) == 2
+    if labelling and class_weight is not None:
+        raise ValueError("class_weight weighs one label per sequence; per-step labels take no class_weight")
     class_weight = _class_weight(class_weight, fit_part.y, data.n_classes)
-    validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y))
+    # per-step labels: each real step weighs 1 and each padded step 0, so padding counts in no loss
+    weights = (lambda part: real_steps(part.lengths, part.X.shape[1]).astype("float32")) if labelling else \
+        (lambda part: None)
+    w_fit = weights(fit_part)
+    validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y)) + (
+        (weights(validation_part),) if labelling else ())
     try:
         keras.backend.clear_session(free_memory=False)   # its gc.collect() costs 0.5 s a call and frees nothing kept
     except TypeError:                                    # a Keras without free_memory=
@@ -201,7 +257,8 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     # On JAX, a trainer's first fit ends a few float bits away from its later fits from the same start
     # (Keras finishes setting it up during that fit). One warm-up step makes every seed train alike, so a
     # seed gives the same result first in a list, later in it, or alone.
-    trainer.fit(X_fit[:batch_size], y_fit[:batch_size], epochs=1, batch_size=batch_size, verbose=0)
+    trainer.fit(X_fit[:batch_size], y_fit[:batch_size], epochs=1, batch_size=batch_size, verbose=0,
+                sample_weight=None if w_fit is None else w_fit[:batch_size])
     runs = []
     progress = progress_bar(name or trainer.name, len(seeds)) if len(seeds) > 1 else None
     for seed in seeds:
@@ -212,13 +269,14 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
             variable.assign(value)
         start = time.perf_counter()
         history = trainer.fit(X_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True,
-                              validation_data=validation_data, verbose=verbose, class_weight=class_weight)
+                              validation_data=validation_data, verbose=verbose, class_weight=class_weight,
+                              sample_weight=w_fit, callbacks=callbacks)
         seconds = time.perf_counter() - start
         y_pred, train_pred = _predict_test_and_train(trainer, data)
-        train_acc = float(np.mean(train_pred == data.train.y))
+        train_acc = accuracy_on(data.train, train_pred)
         if keep_models:
             _copy_variables(trainer, model)
-        runs.append(RunResult(seed, classification_metrics(data.test.y, y_pred, data.n_classes), train_acc,
+        runs.append(RunResult(seed, score(data.test, y_pred, data.n_classes), train_acc,
                               history.history, y_pred, seconds, trainer.count_params(),
                               model if keep_models else None))
         if progress is not None:
@@ -274,12 +332,14 @@ class SeedComparison:
     runs: list[RunResult]
     y_true: np.ndarray = field(repr=False, default=None)  # the test labels every run was scored on
     test_key: str = ""                                     # fingerprint of that test split
+    lengths: np.ndarray | None = field(repr=False, default=None)  # per-step labels only: the real lengths
 
     @classmethod
-    def scored_on(cls, name: str, runs: list[RunResult], test) -> "SeedComparison":
+    def scored_on(cls, name: str, runs: list[RunResult], test) -> SeedComparison:
         """The comparison of ``runs``, all scored on the test split ``test``: it keeps that split's labels and
         fingerprint, so :func:`utils.stats.compare_paired` can check that two models saw the same items."""
-        return cls(name, runs, np.asarray(test.y).copy(), split_fingerprint(test))
+        lengths = np.asarray(test.lengths).copy() if np.ndim(test.y) == 2 else None
+        return cls(name, runs, np.asarray(test.y).copy(), split_fingerprint(test), lengths)
 
     @property
     def seeds(self) -> list[int]:
@@ -287,9 +347,12 @@ class SeedComparison:
 
     @property
     def correct(self) -> np.ndarray:
-        """(seeds, test items) booleans: did the run of each seed get each test item right?"""
+        """(seeds, test items) booleans: did the run of each seed get each test item right? With per-step labels,
+        (seeds, test sequences) shares: the share of each sequence's real steps labelled right."""
         if self.y_true is None:
             raise ValueError(f"{self.name!r} does not know its test labels; train it with run_seeds")
+        if self.y_true.ndim == 2:
+            return np.stack([sequence_scores(self.y_true, r.y_pred, self.lengths) for r in self.runs])
         return np.stack([r.y_pred == self.y_true for r in self.runs])
 
     @property
@@ -298,20 +361,36 @@ class SeedComparison:
         return pd.DataFrame([{"model": self.name, "seed": r.seed, **r.metrics,
                               "train accuracy": r.train_accuracy, "seconds": r.seconds} for r in self.runs])
 
-    def subset(self, seeds) -> "SeedComparison":
+    def subset(self, seeds) -> SeedComparison:
         """The same model restricted to some of its seeds (for example to ask how many seeds a verdict needs)."""
         by_seed = {r.seed: r for r in self.runs}
         missing = [s for s in seeds if s not in by_seed]
         if missing:
             raise ValueError(f"{self.name!r} was not trained on seeds {missing}; it has {self.seeds}")
-        return SeedComparison(self.name, [by_seed[s] for s in seeds], self.y_true, self.test_key)
+        return SeedComparison(self.name, [by_seed[s] for s in seeds], self.y_true, self.test_key, self.lengths)
+
+    def on_items(self, items, label: str) -> SeedComparison:
+        """The same runs scored on some test items only (``items``: booleans or indices), for a verdict on part
+        of the test split, e.g. the sequences whose cue lies farthest from its targets. ``label`` names the part
+        in the fingerprint, so only comparisons restricted to the same items pair up. It is for
+        :func:`utils.stats.compare_paired`, which reads ``correct``; each run's ``metrics`` stay the whole split's."""
+        from dataclasses import replace as copy_with
+
+        if self.y_true is None:
+            raise ValueError(f"{self.name!r} does not know its test labels; train it with run_seeds")
+        items = np.flatnonzero(items) if np.asarray(items).dtype == bool else np.asarray(items)
+        if items.size == 0:
+            raise ValueError("no test items selected")
+        runs = [copy_with(r, y_pred=r.y_pred[items]) for r in self.runs]
+        lengths = None if self.lengths is None else self.lengths[items]
+        return SeedComparison(self.name, runs, self.y_true[items], f"{self.test_key}:{label}:{items.size}", lengths)
 
     def summary(self, confidence: float = 0.95) -> dict:
         """Numbers: each metric's mean over seeds with the low and high end of its interval over seeds
         (percentile bootstrap, :func:`utils.stats.seed_interval`), the parameter count and seconds per run."""
         row = {"model": self.name, "seeds": len(self.runs)}
         table = self.table
-        for metric in SUMMARY_METRICS:
+        for metric in [m for m in (*SUMMARY_METRICS, "macro F1") if m in table]:   # macro F1: labelling only
             row[metric], row[f"{metric} low"], row[f"{metric} high"] = seed_interval(table[metric], confidence)
         row["params"] = self.runs[0].n_params
         row["seconds/run"] = float(table["seconds"].mean())
@@ -321,18 +400,21 @@ class SeedComparison:
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
               epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, validation: float = 0.0,
               label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto",
-              class_weight=None, loss: str | None = None) -> SeedComparison:
+              class_weight=None, loss: str | None = None, callbacks=None) -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
     ``class_weight``: ``None``, ``"balanced"`` (each class weighted by ``N / (classes x its count)`` on the part
     the model fits, scikit-learn's ``compute_class_weight``) or a ``{class: weight}`` dict, passed to ``fit``.
     ``loss``: ``None`` (sparse cross-entropy) or one of :data:`ONE_HOT_LOSSES`, on one-hot labels.
     Training is as in :func:`train_and_evaluate`; ``keep_models=True`` keeps each seed's trained model.
+    Per-step labels ``(N, T)`` (sequence labelling, a ``pool="none"`` model): ``fit`` gets a per-step
+    ``sample_weight`` of 1 on real steps and 0 on padded ones, and every score counts real steps only.
+    ``callbacks``: Keras callbacks for each seed's ``fit`` (the appendix's per-epoch test score uses one).
     In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
     """
     seeds = distinct_seeds(seeds)
     runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
-                        label_smoothing, jit_compile, name, class_weight, loss)
+                        label_smoothing, jit_compile, name, class_weight, loss, callbacks)
     return SeedComparison.scored_on(name, runs, data.test)
 
 
@@ -364,10 +446,10 @@ def summary_table(table: pd.DataFrame, metrics=("accuracy",), columns=(), digits
 def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
     """Gradients of the mean sparse cross-entropy on one batch ``(X, y)`` with respect to ``variables``.
 
-    Works on both backends: ``tf.GradientTape`` on TensorFlow, ``jax.grad`` of the model's stateless call on
-    JAX. ``variables`` must be trainable variables of ``model`` (e.g. ``model.get_layer("dense").kernel``).
+    Works on both backends (:func:`utils.keras_ops.gradient`). ``variables`` must be trainable variables of
+    ``model`` (e.g. ``model.get_layer("dense").kernel``).
     """
-    import keras
+    from .keras_ops import gradient
 
     X = np.asarray(X, dtype="float32")
     y = np.asarray(y)
@@ -378,40 +460,12 @@ def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
     positions = [next((i for i, v in enumerate(trainable) if v is t), None) for t in targets]
     if not targets or None in positions:
         raise ValueError("variables must be a non-empty list of the model's trainable variables")
-
-    def mean_loss(probabilities, labels):
-        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = mean_loss(model(X, training=True), y)
-        return [np.asarray(g) for g in tape.gradient(loss, targets)]
-    gradient = _jax_loss_gradient(model, mean_loss)
-    gradients = gradient([v.value for v in trainable], [v.value for v in model.non_trainable_variables], X, y)
-    return [np.asarray(gradients[i]) for i in positions]
+    gradients = gradient(model, _mean_loss, X, y, wrt="weights", training=True)
+    return [gradients[i] for i in positions]
 
 
-_JAX_GRADIENTS: dict = {}
+def _mean_loss(probabilities, labels):
+    """The mean sparse cross-entropy of a batch (the objective of :func:`loss_gradients`)."""
+    import keras
 
-
-def _jax_loss_gradient(model, mean_loss):
-    """A compiled ``jax.grad`` of the loss for ``model``'s architecture, shared by every model built alike.
-
-    The first model of an architecture (its Keras config) serves as the template: the gradient is a pure
-    function of the variables' values, so models that differ only in their initial weights reuse one
-    compilation.
-    """
-    import jax
-
-    from .models import per_architecture
-
-    def make(template):
-        def loss_of(values, non_trainable, X, y):
-            probabilities, _ = template.stateless_call(values, non_trainable, X, training=True)
-            return mean_loss(probabilities, y)
-
-        return jax.jit(jax.grad(loss_of))
-
-    return per_architecture(_JAX_GRADIENTS, model, make)
+    return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))

@@ -12,6 +12,17 @@
     }
   }
 
+  // The sidebar's expand/collapse toggles (an icon only, beside a page with sub-pages such as the API reference)
+  // are named after the page whose sub-pages they show.
+  function sidebarToggles() {
+    for (const summary of document.querySelectorAll(".bd-sidenav details > summary:not([aria-label])")) {
+      if (summary.textContent.trim()) continue;
+      const link = summary.closest("li") && summary.closest("li").querySelector(":scope > a");
+      const page = link ? link.textContent.trim() : "this section";
+      summary.setAttribute("aria-label", `Sub-pages of ${page}`);
+    }
+  }
+
   // Stored widgets (lesson 02): each slider handle is named by its widget's description, each image the widget
   // draws gets the alternative text conf.py derived from the cell's plotting calls ("course_alt").
   function widgets(root) {
@@ -33,6 +44,7 @@
 
   function run() {
     landmarks();
+    sidebarToggles();
     widgets(document);
     if (document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]')) {
       new MutationObserver(() => widgets(document)).observe(document.body, {childList: true, subtree: true});

@@ -10,7 +10,8 @@ the pins change.
 Like Colab: a fresh working folder without the course (Colab's ``/content``), ``google.colab`` imported before
 the first cell (here a stub module), an IPython shell, no GPU, so the setup cell picks the backend Colab's CPU
 runtime gets, and a fresh runtime for each notebook: an empty environment that sees the replica's packages, so
-what one setup cell installs never reaches the replica or the next notebook. The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
+what one setup cell installs never reaches the replica or the next notebook.
+The only change from Colab: ``COURSE_CLONE_FROM`` makes the cell clone this checkout (its committed
 ``HEAD``) instead of GitHub. A test fails if the setup cell changes the version of any package the replica had,
 if ``import utils`` does not find the clone afterwards, if a data file's checksum fails, or if any cell of the
 notebook raises.
@@ -163,7 +164,8 @@ def test_the_replica_has_colabs_python_and_versions(replica):
 
     pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)$", PINS.read_text(), re.M))
     report = subprocess.run([replica, "-c", "import json, sys; from importlib.metadata import version; "
-                             f"print(json.dumps(['%d.%d' % sys.version_info[:2], {{n: version(n) for n in {list(pins)}}}]))"],
+                             "print(json.dumps(['%d.%d' % sys.version_info[:2], "
+                             f"{{n: version(n) for n in {list(pins)}}}]))"],
                             capture_output=True, text=True, check=True)
     python, versions = json.loads(report.stdout)
     assert python == pinned_python()

@@ -14,6 +14,19 @@ def report(problems: list[str], success: str) -> bool:
     return not problems
 
 
+def as_number(answer, what: str = "one number") -> tuple[float | None, str | None]:
+    """``(value, None)`` when ``answer`` is one number (a Python or NumPy scalar, a one-element array, a numeric
+    string), else ``(None, problem)`` with the problem in words ("give {what}, got ..."). Never raises."""
+    import numpy as np
+
+    try:
+        return float(np.asarray(answer)), None
+    except (TypeError, ValueError):
+        shape = np.shape(answer) if isinstance(answer, (list, tuple, np.ndarray)) else None
+        got = f"{type(answer).__name__} of shape {shape}" if shape else f"{type(answer).__name__} {answer!r}"
+        return None, f"give {what}, got {got}"
+
+
 def built_model(build, data, replace_none: str):
     """``(model, None)`` when ``build(data)`` returns a Keras model, else ``(None, problem)``: what went wrong, in
     words (it raised, returned None, whose hint is ``replace_none``, or returned something else). Never raises."""
@@ -33,11 +46,11 @@ def built_model(build, data, replace_none: str):
 def padding_problem(model, data, cannot_run: str, leaks: str, n_check: int = 6) -> str | None:
     """What is wrong with how ``model`` handles padding, or None when padding leaves its prediction unchanged.
 
-    Measured by :func:`utils.models.padding_gap` on the first ``n_check`` test sequences.
+    Measured by :func:`utils.inspection.padding_gap` on the first ``n_check`` test sequences.
     ``cannot_run`` (formatted with ``error`` and ``max_len``) is for a model tied to one length;
     ``leaks`` (formatted with ``gap``) is for a prediction that padding changes by more than the tolerance.
     """
-    from ..models import PADDING_TOLERANCE, padding_gap
+    from ..inspection import PADDING_TOLERANCE, padding_gap
 
     X = data.test.X
     if X.ndim == 3 and X.shape[2] == 1 and len(model.inputs[0].shape) == 2:

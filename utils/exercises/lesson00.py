@@ -1,9 +1,8 @@
 """Self-checks for lesson 00."""
 from __future__ import annotations
 
-import numpy as np
-
 from ..data import SequenceSet
+from . import as_number
 
 
 def check_padding_fraction(answer, part: SequenceSet) -> bool:
@@ -12,10 +11,9 @@ def check_padding_fraction(answer, part: SequenceSet) -> bool:
     if answer is None:
         print("✗ Not answered yet: set my_fraction to a number between 0 and 1.")
         return False
-    try:
-        value = float(np.asarray(answer))
-    except (TypeError, ValueError):
-        print(f"✗ Give one number, got {type(answer).__name__} {np.shape(answer)}: average the mask over all steps.")
+    value, problem = as_number(answer)
+    if problem:
+        print(f"✗ {problem}: average the mask over all steps.")
         return False
     if not 0.0 <= value <= 1.0:
         print(f"✗ {value} is not a fraction; it must lie between 0 and 1.")

@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 
 import keras
-import numpy as np
 
 from ..data import Dataset
-from ..models import cudnn_problems, lstm_layers
+from ..inspection import cudnn_problems, lstm_layers
 from . import padding_problem, report
 
 CATEGORICAL = {"sparse_categorical_crossentropy", "categorical_crossentropy"}

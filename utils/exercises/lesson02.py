@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..attention import causal_mask, masked_softmax
+from ..reference_attention import causal_mask, masked_softmax
 from . import report
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from . import report
+from . import as_number, report
 
 Q002_CEILING = math.e ** 2  # scores u.h_t lie in (-1, 1), so exp(score) ratios stay below e^2
 
@@ -17,16 +16,15 @@ Q002_CEILING = math.e ** 2  # scores u.h_t lie in (-1, 1), so exp(score) ratios 
 def check_q002_ceiling(ratio) -> bool:
     """Exercise 1: the bound that the ratio between two of Q002's attention weights always stays below (the
     supremum: scores in the open interval (-1, 1) approach it but never reach it). Within 1% passes."""
-    try:
-        ratio = float(ratio)
-    except (TypeError, ValueError):
-        print(f"✗ give one number, got {ratio!r}")
-        return False
+    ratio, problem = as_number(ratio)
+    if problem:
+        return report([problem], "")
     if math.isclose(ratio, Q002_CEILING, rel_tol=0.01):
         return report([], f"the ceiling is e^2 ≈ {Q002_CEILING:.2f}: no step can get much more weight than another")
     hints = {math.e: "the LSTM outputs h_t can be negative too: what is the lowest score u·h_t can reach?",
              1.0: "softmax weights are exp(score) / sum; the ratio of two weights is exp(score_a - score_b)",
-             7.245: "that is close to a ratio a trained layer reached; the exercise asks for the bound no training can pass"}
+             7.245: "that is close to a ratio a trained layer reached; "
+                    "the exercise asks for the bound no training can pass"}
     for value, hint in hints.items():
         if math.isclose(ratio, value, rel_tol=0.01):
             return report([f"{ratio:.3g} is not it: {hint}"], "")

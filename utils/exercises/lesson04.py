@@ -5,6 +5,7 @@ Each check prints what is right or wrong and returns True or False; it never rai
 from __future__ import annotations
 
 import numpy as np
+
 from . import padding_problem, report
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models import lstm_layers
+from ..inspection import lstm_layers
 from ..stats import compare_paired, mean_ci
-from . import built_model, padding_problem, report
+from . import as_number, built_model, padding_problem, report
 
 
 def check_ceiling(value, label_noise: float) -> bool:
@@ -14,10 +14,9 @@ def check_ceiling(value, label_noise: float) -> bool:
         raise ValueError(f"label_noise must lie in [0, 1), got {label_noise}")
     if value is None:
         return report(["Replace None with your number."], "")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return report([f"Expected a number, got {value!r}."], "")
+    value, problem = as_number(value)
+    if problem:
+        return report([problem], "")
     want = 1.0 - label_noise
     if abs(value - want) <= 1e-6:
         return report([], f"{want:.2f}: even a model that always finds the motif is wrong on the relabelled "
@@ -119,10 +118,9 @@ def check_flip_rate(fn, a, b) -> bool:
             return report([f"fn(a, b, {k}) raised {type(error).__name__}: {error}"], "")
         if got is None:
             return report(["your function returned None: return the share of subsets whose verdict flips"], "")
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return report([f"expected a number between 0 and 1, got {got!r}"], "")
+        got, problem = as_number(got, "a number between 0 and 1")
+        if problem:
+            return report([problem], "")
         if abs(got - want) > 1e-9:
             hint = ("with every seed there is one subset, the full set: it cannot flip" if k == len(a.seeds)
                     else "draw subsets with rng = np.random.default_rng(k), "

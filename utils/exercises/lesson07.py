@@ -1,6 +1,8 @@
 """Self-checks for lesson 07: name the clinic's warning on a learner's model, then fix that fault alone."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import built_model, report
 
 
@@ -78,9 +80,28 @@ def check_room(answer, answers) -> bool:
     beaten = [p.b for p in pairs if p.verdict == "A better"]
     truth = {0: "neither", 2: "both"}.get(len(beaten)) or beaten[0]
     if answer.strip() == truth:
-        return report([], f"{truth!r}: read off the verdicts, where the best peer is A and each model is B. A model the "
-                          "peer beats has room: the signal is in the data and the model misses it. A model the peer "
-                          "does not beat has no room that the peers can show, at the test-item floor printed.")
+        return report([], f"{truth!r}: read off the verdicts, where the best peer is A and each model is B. "
+                          "A model the peer beats has room: the signal is in the data and the model misses it. "
+                          "A model the peer does not beat has no room that the peers can show, "
+                          "at the test-item floor printed.")
     return report([f"{answer!r} does not match the verdicts. Print the two ceiling verdicts "
                    "(for pair in answers_motif.ceiling: print(pair.sentence())): the peer beats a model where the "
                    "verdict is 'A better'."], "")
+
+
+def attempt(code: str, namespace: dict | None = None) -> str:
+    """Run a snippet of old Keras code and say what happens: it raises (which error), warns (what), or runs
+    silently. For the Keras 3 porting table; the snippet's own output is not captured."""
+    import warnings as _warnings
+
+    import keras
+
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        try:
+            exec(code, {"keras": keras, "np": np, **(namespace or {})})
+        except Exception as error:  # noqa: BLE001 - the outcome is what we report
+            return f"raises {type(error).__name__}: {str(error).splitlines()[0][:120]}"
+    messages = list(dict.fromkeys(str(w.message).splitlines()[0][:120] for w in caught
+                                  if not issubclass(w.category, DeprecationWarning)))
+    return "warns: " + " | ".join(messages) if messages else "runs silently"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import built_model, padding_problem, report
+from . import as_number, built_model, padding_problem, report
 
 
 def learner_cnn_lstm(data, units: int = 8):
@@ -35,35 +35,15 @@ def learner_cnn_lstm(data, units: int = 8):
 def positive_probability(model, ids) -> np.ndarray:
     """P(positive) for each sentence of ``ids`` (N, T), predicted by a twin of ``model`` that is compiled once per
     architecture (ten seeds' models share one compilation on JAX)."""
-    from ..probe import compiled_twin
+    from ..keras_ops import compiled_twin
 
     return np.asarray(compiled_twin(model).predict(np.asarray(ids), batch_size=1024, verbose=0))[:, 1]
 
 
-def mask_droppers(model) -> list[str]:
-    """The layers whose input carries a Keras mask but whose output, still a sequence, carries none.
-
-    A pooling layer or a final LSTM state that uses the mask to reduce the time axis is not one of them.
-    """
-    from ..keras_internals import get_keras_mask, inbound_nodes
-
-    def masked(tensors):
-        tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
-        return any(get_keras_mask(t) is not None for t in tensors)
-
-    found = []
-    for layer in model.layers:
-        nodes = inbound_nodes(layer)
-        if not nodes or not nodes[0][0]:
-            continue
-        output = layer.output
-        if masked(nodes[0][0]) and len(output.shape) >= 3 and get_keras_mask(output) is None:
-            found.append(layer.name)
-    return found
-
-
 def check_mask_dropper(answer, model) -> bool:
     """Is ``answer`` the name of the layer of ``model`` that drops the mask?"""
+    from ..inspection import mask_droppers
+
     truth = mask_droppers(model)
     if answer is None:
         return report(["Replace None with the layer's name (a string, as in model.summary())."], "")
@@ -133,10 +113,9 @@ def check_threshold(choose, p_positive, y) -> bool:
         return report([f"your function raised {type(error).__name__}: {error}"], "")
     if threshold is None:
         return report(["your function returned None: return a threshold on the positive class's probability"], "")
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        return report([f"expected a number, got {threshold!r}"], "")
+    threshold, problem = as_number(threshold, "a threshold between 0 and 1")
+    if problem:
+        return report([problem], "")
     got = balanced_accuracy_score(y, (p_positive >= threshold).astype(int))
     best = best_balanced_accuracy(p_positive, y)
     if got < best - 1e-9:

@@ -37,7 +37,18 @@ def _query_key(query, key, same_dim: bool = True) -> tuple[np.ndarray, np.ndarra
 
 
 def causal_mask(n_queries: int, n_keys: int | None = None) -> np.ndarray:
-    """Boolean (Tq, Tk) mask, True where key j <= query i: no step sees its future."""
+    """Boolean (Tq, Tk) mask, True where key j <= query i: no step sees its future.
+
+    Args:
+        n_queries: the number of queries, Tq.
+        n_keys: the number of keys, Tk (default: ``n_queries``).
+
+    Returns:
+        The lower-triangular ``(Tq, Tk)`` boolean array.
+
+    Raises:
+        ValueError: fewer than one query or one key.
+    """
     n_keys = n_queries if n_keys is None else n_keys
     if n_queries < 1 or n_keys < 1:
         raise ValueError(f"need at least one query and one key, got {n_queries} and {n_keys}")
@@ -49,6 +60,23 @@ def masked_softmax(scores, mask=None, axis: int = -1) -> np.ndarray:
 
     Numerically stable (subtracts the row maximum). A row whose entries are all masked has nothing
     to attend to and raises ValueError.
+
+    Args:
+        scores: a real, finite, non-empty array.
+        mask: boolean, True where attending is allowed, broadcastable to ``scores``; ``None`` masks nothing.
+        axis: the axis the weights sum to 1 over.
+
+    Returns:
+        float64 weights of the shape of ``scores``.
+
+    Raises:
+        ValueError: ``scores`` is not a real, finite, non-empty array; ``mask`` is not boolean or does not
+            broadcast to ``scores``; or a row of the mask is all False.
+
+    Example:
+        ::
+
+            masked_softmax(np.array([1.0, 2.0, 3.0]), np.array([True, True, False]))   # [0.27, 0.73, 0.]
     """
     s = _array("scores", scores)
     if mask is None:
@@ -72,6 +100,18 @@ def dot_product_scores(query, key, scale: float = 1.0) -> np.ndarray:
     """Similarity of every query to every key: ``scale * q . k`` (Luong), shape (..., Tq, Tk).
 
     ``scale=1/sqrt(d)`` gives the scaled dot product of Vaswani et al. 2017.
+
+    Args:
+        query: ``(..., Tq, d)``.
+        key: ``(..., Tk, d)``, with the same leading dimensions.
+        scale: the factor on every score.
+
+    Returns:
+        The ``(..., Tq, Tk)`` scores.
+
+    Raises:
+        ValueError: ``query`` or ``key`` is not a real, finite array of rank >= 2; they differ in rank, leading
+            dimensions or feature size; or ``scale`` is not finite.
     """
     q, k = _query_key(query, key)
     if not np.isfinite(scale):
@@ -85,6 +125,21 @@ def additive_scores(query, key, v=None, W_query=None, W_key=None) -> np.ndarray:
     Without ``W_query``/``W_key`` the projections are the identity (query and key must then have
     the same size); without ``v`` it is all ones. Keras' ``AdditiveAttention`` is this with
     identity projections and ``v`` = its ``scale`` weight.
+
+    Args:
+        query: ``(..., Tq, dq)``.
+        key: ``(..., Tk, dk)``, with the same leading dimensions.
+        v: ``(units,)``; ``None`` is all ones.
+        W_query: ``(dq, units)``; ``None`` is the identity.
+        W_key: ``(dk, units)``; ``None`` is the identity.
+
+    Returns:
+        The ``(..., Tq, Tk)`` scores.
+
+    Raises:
+        ValueError: an argument that is not a real, finite array; ``query`` and ``key`` that differ in rank or
+            leading dimensions; a projection with the wrong number of rows; projected sizes that differ; or ``v``
+            of the wrong shape.
     """
     q, k = _query_key(query, key, same_dim=W_query is None and W_key is None)
     if W_query is not None:
@@ -109,8 +164,18 @@ def additive_scores(query, key, v=None, W_query=None, W_key=None) -> np.ndarray:
 def attend(scores, value, mask=None, query_mask=None) -> tuple[np.ndarray, np.ndarray]:
     """Weights = masked softmax of ``scores``; output = weights @ ``value``. Returns (output, weights).
 
-    ``mask``: key mask (..., Tk) or score mask (..., Tq, Tk). ``query_mask`` (..., Tq) zeroes the
-    output rows of padded queries, as Keras does.
+    Args:
+        scores: ``(..., Tq, Tk)`` scores.
+        value: ``(..., Tk, dv)`` values.
+        mask: key mask (..., Tk) or score mask (..., Tq, Tk), boolean; ``None`` masks nothing.
+        query_mask: boolean (..., Tq); zeroes the output rows of padded queries, as Keras does.
+
+    Returns:
+        ``(output, weights)``: ``(..., Tq, dv)`` and ``(..., Tq, Tk)``.
+
+    Raises:
+        ValueError: ``scores`` and ``value`` that do not fit, a mask that is not boolean or does not fit, a query
+            with no key to attend to, or a ``query_mask`` of the wrong type or shape.
     """
     s, val = _array("scores", scores, 2), _array("value", value, 2)
     if s.shape[-1] != val.shape[-2] or s.shape[:-2] != val.shape[:-2]:
@@ -136,7 +201,30 @@ def _keys_values(key, value):
 
 def dot_product_attention(query, value, key=None, scale: float = 1.0, mask=None, query_mask=None,
                           causal: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Dot-product attention (Keras ``Attention``); ``key`` defaults to ``value``. Returns (output, weights)."""
+    """Dot-product attention (Keras ``Attention``); ``key`` defaults to ``value``. Returns (output, weights).
+
+    Args:
+        query: ``(..., Tq, d)``.
+        value: ``(..., Tk, dv)``.
+        key: ``(..., Tk, d)``; ``None`` uses ``value``.
+        scale: the factor on every score (``1/sqrt(d)`` for the scaled dot product).
+        mask: boolean key mask (..., Tk) or score mask (..., Tq, Tk).
+        query_mask: boolean (..., Tq); padded queries get zero output rows.
+        causal: also hide each query's future keys (:func:`causal_mask`).
+
+    Returns:
+        ``(output, weights)``: ``(..., Tq, dv)`` and ``(..., Tq, Tk)``.
+
+    Raises:
+        ValueError: shapes that do not fit, values that are not real and finite, a mask that is not boolean, or
+            a query left with no key to attend to.
+
+    Example:
+        ::
+
+            real = np.arange(T)[None, :] < lengths[:, None]   # (N, T) key mask
+            output, weights = dot_product_attention(q, v, scale=1 / np.sqrt(q.shape[-1]), mask=real)
+    """
     key, value = _keys_values(key, value)
     scores = dot_product_scores(query, key, scale)
     return attend(scores, value, _combine(mask, scores.shape, causal), query_mask)
@@ -144,7 +232,26 @@ def dot_product_attention(query, value, key=None, scale: float = 1.0, mask=None,
 
 def additive_attention(query, value, key=None, v=None, W_query=None, W_key=None, mask=None,
                        query_mask=None, causal: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Additive attention (Keras ``AdditiveAttention``); ``key`` defaults to ``value``. Returns (output, weights)."""
+    """Additive attention (Keras ``AdditiveAttention``); ``key`` defaults to ``value``. Returns (output, weights).
+
+    Args:
+        query: ``(..., Tq, dq)``.
+        value: ``(..., Tk, dv)``.
+        key: ``(..., Tk, dk)``; ``None`` uses ``value``.
+        v: ``(units,)`` (see :func:`additive_scores`); ``None`` is all ones.
+        W_query: ``(dq, units)``; ``None`` is the identity.
+        W_key: ``(dk, units)``; ``None`` is the identity.
+        mask: boolean key mask (..., Tk) or score mask (..., Tq, Tk).
+        query_mask: boolean (..., Tq); padded queries get zero output rows.
+        causal: also hide each query's future keys (:func:`causal_mask`).
+
+    Returns:
+        ``(output, weights)``: ``(..., Tq, dv)`` and ``(..., Tq, Tk)``.
+
+    Raises:
+        ValueError: shapes that do not fit, values that are not real and finite, a mask that is not boolean, or
+            a query left with no key to attend to.
+    """
     key, value = _keys_values(key, value)
     scores = additive_scores(query, key, v, W_query, W_key)
     return attend(scores, value, _combine(mask, scores.shape, causal), query_mask)
