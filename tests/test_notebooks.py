@@ -69,7 +69,7 @@ def test_header_has_goals_run_time_badge_and_setup(path):
     nb = nbformat.read(path, as_version=4)
     header, setup = nb.cells[0], nb.cells[1]
     assert header.cell_type == "markdown" and re.match(rf"# {lesson_id(path)} · \S", header.source)
-    assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "run tools/write_setup_cells.py"
+    assert f"]({colab_url('notebooks/' + path.name)})" in header.source, "run python -m tools.write_setup_cells"
     for part in ("**What you will learn.**", "**Run time:** about", "**Learner questions answered here:**"):
         assert part in header.source
     assert setup.cell_type == "code" and f'"COURSE_CLONE_FROM", "{repo_url()}")' in setup.source

@@ -143,3 +143,17 @@ def test_the_package_docs_name_every_module():
         "utils/README.md does not name every module"
     for name in re.findall(r"`(\w+)\.py`", readme):
         assert name in modules or (ROOT / "utils" / "diagnose" / f"{name}.py").exists(), f"README names {name}.py"
+
+
+def test_every_tool_imports_from_the_repository_root_and_takes_its_arguments_with_argparse():
+    """Tools run as ``python -m tools.NAME`` from the root, with no sys.path edits (``tools/course.py``, which runs on
+    the system Python before .venv exists, is the one exception)."""
+    import importlib
+
+    for path in sorted((ROOT / "tools").glob("*.py")):
+        text = path.read_text()
+        assert "argparse" in text, f"{path.name} parses its arguments without argparse"
+        if path.name != "course.py":
+            assert "sys.path.insert" not in text.split("'''")[0], f"{path.name} edits sys.path"
+        if path.stem not in ("check_site", "vendor_site_js"):   # those two run in the website's environment
+            importlib.import_module(f"tools.{path.stem}")

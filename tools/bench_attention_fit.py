@@ -1,6 +1,6 @@
 """How long the clinic's third answer takes: ``attention_fit`` for ten seeds of a course-size model on JapaneseVowels.
 
-Usage: python tools/bench_attention_fit.py [--seeds 10] [--backend jax]      (part of make bench)
+Usage: python -m tools.bench_attention_fit [--seeds 10] [--backend jax]      (part of make bench)
 
 It times lesson 07's Q000 pair (BiLSTM(16) with masked average pooling against the same with masked
 SeqSelfAttention, the clinic's recipe: 12 epochs, batch 64) in a fresh process, from the call to the verdict:

@@ -1,6 +1,6 @@
 """What JAX's persistent compilation cache saves: per model configuration, and for a whole notebook re-run.
 
-Usage: python tools/bench_compilation_cache.py [--rounds 3] [--notebook notebooks/02_soft_vector_retrieval.ipynb]
+Usage: python -m tools.bench_compilation_cache [--rounds 3] [--notebook notebooks/02_soft_vector_retrieval.ipynb]
        (part of make bench; --notebook '' skips the notebook part)
 
 Part 1, per configuration. Each trial is a fresh process that builds one registry model, then compiles and
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_attention_fit import calibration  # lesson 01's recorded full-run time: the day's pace (same folder)
+from tools.bench_attention_fit import calibration  # lesson 01's recorded full-run time: the day's pace
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "compilation_cache.json"

@@ -1,6 +1,6 @@
 """Training speed, side by side: every closing-comparison model on every route, in one run, interleaved.
 
-Usage: python tools/bench_training.py [--seeds 10] [--routes tensorflow,jax] [--chunk 2] [--reuse]   (make bench)
+Usage: python -m tools.bench_training [--seeds 10] [--routes tensorflow,jax] [--chunk 2] [--reuse]   (make bench)
 
 A route is a Keras backend plus compile settings. Keras fixes its backend once per process, so each route has
 a worker process of its own, started once. The routes take turns: for each model, the seeds are cut into chunks

@@ -1,7 +1,7 @@
 """Check the built course website in a real browser: headless Chromium, driven by Playwright.
 
-Usage: python tools/check_site.py [BUILD_DIR]      (make site-test; default site/_build/html)
-       python tools/check_site.py --self-test     (plants one fault of each kind in a tiny site; all must be caught)
+Usage: python -m tools.check_site [BUILD_DIR]      (make site-test; default site/_build/html)
+       python -m tools.check_site --self-test     (plants one fault of each kind in a tiny site; all must be caught)
 
 It serves BUILD_DIR on localhost, refuses every request that leaves localhost (the pages must render offline),
 and visits every page. It fails, listing each problem, on:

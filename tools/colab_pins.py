@@ -1,6 +1,6 @@
 """Write tests/colab/colab_pins.txt, the Colab replica's pins, from Colab's published package list.
 
-Usage: python tools/colab_pins.py [--freeze ../shared/colab/pip-freeze.txt] [--check]
+Usage: python -m tools.colab_pins [--freeze ../shared/colab/pip-freeze.txt] [--check]
 
 Colab publishes its runtime's ``pip freeze`` and Python version (googlecolab/backend-info; a copy with its source
 and date is in ``../shared/colab/``). ``make colab-test`` builds a replica of that runtime: a fresh virtual
@@ -23,7 +23,7 @@ ALSO = ("jaxlib", "ml-dtypes", "h5py", "numba", "llvmlite", "ipython", "ipykerne
         "nbclient", "nbformat", "tf-keras")
 #: Not pinned although requirements.txt names them: the notebooks do not import them on Colab (the tests and the
 #: local JupyterLab need them, Colab does not).
-NOT_ON_COLAB = ("jupyterlab", "nbval", "pytest", "pytest-xdist")
+NOT_ON_COLAB = ("jupyterlab", "nbval", "pytest", "pytest-xdist", "ruff")
 
 
 def canonical(name: str) -> str:
@@ -78,7 +78,7 @@ def pinned_python(pins: Path = PINS) -> str:
     """The Python minor version the pins were written for (``3.13``)."""
     match = re.search(r"^# Colab's Python: (\d+\.\d+)$", pins.read_text(), re.M)
     if not match:
-        raise ValueError(f"{pins} names no Python version; run tools/colab_pins.py")
+        raise ValueError(f"{pins} names no Python version; run python -m tools.colab_pins")
     return match.group(1)
 
 
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     text = render(args.freeze)
     if args.check:
         if PINS.read_text() != text:
-            print(f"{PINS.relative_to(ROOT)} differs from {args.freeze}; run tools/colab_pins.py")
+            print(f"{PINS.relative_to(ROOT)} differs from {args.freeze}; run python -m tools.colab_pins")
             return 1
         print(f"{PINS.relative_to(ROOT)} is up to date")
         return 0

@@ -1,6 +1,6 @@
 """Convert the UEA JapaneseVowels .ts files into the course's compact data/japanese_vowels.npz.
 
-Usage: python tools/convert_japanese_vowels.py [SOURCE_DIR]
+Usage: python -m tools.convert_japanese_vowels [SOURCE_DIR]
 SOURCE_DIR defaults to ../shared/datasets/JapaneseVowels. Writes the .npz byte-for-byte
 reproducibly and refreshes data/SHA256SUMS.
 """

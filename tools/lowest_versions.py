@@ -8,6 +8,7 @@ an older preinstalled stack (Colab's, say) gets.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -34,4 +35,5 @@ def lowest_versions(path: Path = REQUIREMENTS) -> dict[str, str]:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()   # --help, nothing else
     sys.stdout.write("".join(f"{name}=={version}\n" for name, version in lowest_versions().items()))

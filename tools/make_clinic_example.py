@@ -1,6 +1,6 @@
 """Write lesson 07's "plug in your model" example: data/clinic_example.npz and data/clinic_example_model.keras.
 
-Usage: .venv-oldest/bin/python tools/make_clinic_example.py   (then update data/SHA256SUMS: cd data && sha256sum ...)
+Usage: .venv-oldest/bin/python -m tools.make_clinic_example   (then update data/SHA256SUMS: cd data && sha256sum ...)
 
 Run it with the lowest Keras requirements.txt admits (the environment ``make test-oldest`` builds), so that every
 admitted Keras reads the file: a .keras file records each layer's full configuration, and an older Keras cannot
@@ -16,6 +16,7 @@ A .keras file is a zip that records when it was written, so a re-run gives new c
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,8 @@ def example_model(data):
     return model
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)   # --help, nothing else
     setup_notebook(seed=0, backend="tensorflow")
     import keras
 

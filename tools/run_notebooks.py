@@ -1,6 +1,6 @@
 """Execute notebooks top to bottom in full mode, in place, and record their run times.
 
-Usage: python tools/run_notebooks.py [--fast] [NOTEBOOK ...]   (default: every notebooks/*.ipynb)
+Usage: python -m tools.run_notebooks [--fast] [NOTEBOOK ...]   (default: every notebooks/*.ipynb)
 
 Each notebook runs in a fresh kernel from notebooks/, with COURSE_FAST removed from the
 environment. Its metadata records the mode and the seconds taken; notebooks/run_times.json

@@ -1,6 +1,6 @@
 """Choose each closing model's training recipe by cross-validation on the training split only.
 
-Usage: python tools/select_recipe.py [MODEL ...]   (all four models: about 25 min on a 2-core CPU)
+Usage: python -m tools.select_recipe [MODEL ...]   (all four models: about 25 min on a 2-core CPU)
 
 Each model of notebook 06's comparison is trained with each candidate recipe (batch size x label
 smoothing, 30 epochs) on 5 stratified folds of the JapaneseVowels *training* utterances, each fold

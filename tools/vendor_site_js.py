@@ -1,6 +1,6 @@
 """Fetch the JavaScript the course website loads, so its pages render with no network.
 
-Usage: python tools/vendor_site_js.py      (run by ``make site``'s set-up step; idempotent)
+Usage: python -m tools.vendor_site_js      (run by ``make site``'s set-up step; idempotent)
 
 Sphinx loads MathJax, and myst-nb loads require.js and the Jupyter widget manager, from CDNs by default. The
 website serves its own copies instead, taken once from the npm registry at the pinned versions below, each
@@ -17,6 +17,7 @@ committed; ``site/conf.py`` points Sphinx and myst-nb at it). After this step ``
 """
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import io
@@ -74,7 +75,8 @@ def unpack(data: bytes, inside: str, target: Path) -> None:
     tmp.rename(target)
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)   # --help, nothing else
     for name, version, integrity, inside, where in PACKAGES:
         target = VENDOR / where
         stamp = VENDOR / f".{name.replace('/', '_')}-{version}"

@@ -1,9 +1,9 @@
 """Download every wheel the course needs into wheelhouse/, for a room without network (``make wheelhouse``).
 
-Usage: python tools/wheelhouse.py [--platforms all|host|NAME,...] [--dest DIR]
+Usage: python -m tools.wheelhouse [--platforms all|host|NAME,...] [--dest DIR]
 
 Run it before the workshop on a machine with network, then copy the repository with its ``wheelhouse/`` folder
-to the learners' machines (a USB stick). There, ``make lab OFFLINE=1`` or ``python tools/course.py lab --offline``
+to the learners' machines (a USB stick). There, ``make lab OFFLINE=1`` or ``python -m tools.course lab --offline``
 installs requirements.txt from it with no package index.
 
 ``--platforms all`` (the default) fetches wheels for the machines learners bring, on Python 3.11, 3.12 and 3.13:

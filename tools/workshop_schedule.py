@@ -1,6 +1,6 @@
 """Write the workshop guide's half-day and full-day schedules from the measured run times.
 
-Usage: python tools/workshop_schedule.py [--check]
+Usage: python -m tools.workshop_schedule [--check]
 
 Each lesson block is the lesson's measured top-to-bottom run time (notebooks/run_times.json for a full run,
 notebooks/run_times_fast.json for fast mode, both written by tools/run_notebooks.py) plus the minutes for
@@ -60,7 +60,7 @@ def table(plan, full: dict, fast: dict, names: dict) -> tuple[str, int]:
         rows.append(f"| {clock(now)}–{clock(now + minutes)} | {label} | {run} | {teach} |")
         now += minutes
 
-    add("Welcome; everyone runs `make check` (or `python tools/course.py check`)", "", f"{WELCOME} min", WELCOME)
+    add("Welcome; everyone runs `make check` (or `python -m tools.course check`)", "", f"{WELCOME} min", WELCOME)
     for step in plan:
         if isinstance(step, str):
             label, minutes = PAUSES[step]
@@ -106,7 +106,7 @@ def main(check: bool) -> int:
         print("workshop/GUIDE.md: schedules up to date")
         return 0
     if check:
-        print("workshop/GUIDE.md: schedules differ from the run times; run `python tools/workshop_schedule.py`")
+        print("workshop/GUIDE.md: schedules differ from the run times; run `python -m tools.workshop_schedule`")
         return 1
     GUIDE.write_text(new)
     print("workshop/GUIDE.md: schedules written")

@@ -1,7 +1,7 @@
 """Write every notebook's Colab badge and setup cell from their sources:
 ``utils.runtime.repo_url()`` and requirements.txt.
 
-Usage: python tools/write_setup_cells.py [--check]     (make setup-cells)
+Usage: python -m tools.write_setup_cells [--check]     (make setup-cells)
 
 A Colab setup cell runs before the course is cloned, so it cannot import the address from ``utils``; this tool
 writes the address into each cell and badge instead. A fork sets ``COURSE_REPO_URL`` and runs it once. The cell

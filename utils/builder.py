@@ -33,10 +33,7 @@ from .pooling import AttentionPooling, MaskedMaxPooling, SeqWeightedAttention
 from .self_attention import MaskedSeqSelfAttention, is_seq_self_attention
 from .validators import check_choice, whole_number
 
-RECURRENT_STEMS = {"bilstm": (layers.LSTM, True), "lstm": (layers.LSTM, False),
-                   "bigru": (layers.GRU, True), "gru": (layers.GRU, False)}
-STEMS = (*RECURRENT_STEMS, "dense", "conv", "none")
-MIXERS = (None, "attention", "self_attention", "encoder")
+RECURRENT_STEMS = ("bilstm", "lstm", "bigru", "gru")
 PLACEMENTS = ("after", "before")
 #: Each read-out and the layer that makes it (None: "last" reads the stem's final state, no layer). POOLS is read
 #: off this table, so a read-out cannot be named without saying how it is built.
@@ -83,6 +80,35 @@ class ClassifierSpec:
     ``"self_attention"`` those of ``SeqSelfAttention`` (``layer`` picks the class: the course's
     ``MaskedSeqSelfAttention`` by default, or a ``SeqSelfAttention`` such as keras-self-attention's);
     for ``"encoder"`` ``attention`` (``"mha"`` or ``"seq_self"``), ``heads``, ``ff_units``, ``dropout``, ``norm``.
+
+    Args:
+        stem: one of :data:`STEMS`.
+        units: the stem's width, a whole number >= 1.
+        dropout: the recurrent stem's input dropout, in [0, 1).
+        mixer: one of :data:`MIXERS` (None: no mixer).
+        mixer_options: the mixer's options (:data:`MIXER_OPTIONS`).
+        depth: how many mixers, a whole number >= 0 (0 removes the mixer and keeps all else).
+        placement: ``"after"`` or ``"before"`` the stem (``"before"`` needs a recurrent stem).
+        residual: add each mixer's input to its output; None takes the mixer's default.
+        pool: one of :data:`POOLS`.
+        pool_units: the scoring width of ``pool="attention"`` (None: the feature size).
+        head_dropout: dropout before the head, in [0, 1).
+        input_noise: the standard deviation of ``GaussianNoise`` on the inputs (0: none).
+        vocab_size: for token ids, the vocabulary size (an ``Embedding`` replaces ``Masking``).
+        embedding_dim: the ``Embedding``'s width.
+        mask_zero: the ``Embedding``'s ``mask_zero`` (False only to show an unmasked model; needs ``vocab_size``).
+        name: the model's name (default: made from the stem, mixer, residual and pool).
+
+    Raises:
+        ValueError: a field outside its choices or range, or fields that do not go together (``mixer_options``,
+            ``residual`` or ``placement`` without a mixer, ``pool_units`` without ``pool="attention"``, ``dropout``
+            without a recurrent stem, ``pool="last"`` after a mixer, an option the mixer does not take ...).
+
+    Example:
+        ::
+
+            spec = ClassifierSpec(units=32, mixer="self_attention", residual=True)
+            spec.describe()   # 'bilstm(32) -> self_attention+residual -> average'
     """
 
     stem: str = "bilstm"
@@ -167,14 +193,29 @@ class ClassifierSpec:
 
     @property
     def uses_residual(self) -> bool:
+        """Whether each mixer adds its input to its output: ``residual``, or by default True for ``"encoder"``."""
         return self.mixer == "encoder" if self.residual is None else self.residual
 
     def but(self, **changes) -> ClassifierSpec:
-        """A copy with some fields changed (and checked again), e.g. ``spec.but(depth=4)``."""
+        """A copy with some fields changed (and checked again), e.g. ``spec.but(depth=4)``.
+
+        Args:
+            **changes: new values of fields.
+
+        Returns:
+            The new :class:`ClassifierSpec`.
+
+        Raises:
+            ValueError: the changed spec fails the checks.
+        """
         return replace(self, **changes)
 
     def describe(self) -> str:
-        """One line, e.g. ``bilstm(32) -> self_attention+residual -> average``."""
+        """One line, e.g. ``bilstm(32) -> self_attention+residual -> average``.
+
+        Returns:
+            The chain in course order (the mixer first with ``placement="before"``); ``per-step`` for ``pool="none"``.
+        """
         stem = "none" if self.stem == "none" else f"{self.stem}({self.units})"
         if self.vocab_size:
             unmasked = "" if self.mask_zero else ", no mask"
@@ -194,6 +235,10 @@ class MaskedConv1D(layers.Conv1D):
 
     Zeroing first makes a real step next to the padding see the same zeros however much padding follows
     (an ``Embedding``'s padding vector is not zero); ``padding="same"`` keeps one output per step.
+
+    Args:
+        *args: ``keras.layers.Conv1D`` arguments (``filters``, ``kernel_size`` ...).
+        **kwargs: ``keras.layers.Conv1D`` keyword arguments.
     """
 
     def __init__(self, *args, **kwargs):
@@ -207,6 +252,61 @@ class MaskedConv1D(layers.Conv1D):
 
     def compute_mask(self, inputs, mask=None):
         return mask
+
+
+def _recurrent(cell, bidirectional: bool):
+    def make(spec: ClassifierSpec, return_sequences: bool):
+        if bidirectional:
+            return layers.Bidirectional(cell(spec.units, dropout=spec.dropout, return_sequences=return_sequences),
+                                        name=spec.stem)
+        return cell(spec.units, dropout=spec.dropout, return_sequences=return_sequences, name=spec.stem)
+    return make
+
+
+#: Each stem and the layer that makes it, from the spec and whether it keeps the steps (None: the inputs as they
+#: are). STEMS is read off this table, so a stem cannot be named without saying how it is built.
+STEM_LAYERS = {
+    "bilstm": _recurrent(layers.LSTM, True),
+    "lstm": _recurrent(layers.LSTM, False),
+    "bigru": _recurrent(layers.GRU, True),
+    "gru": _recurrent(layers.GRU, False),
+    "dense": lambda spec, return_sequences: layers.Dense(spec.units, name="projection"),
+    "conv": lambda spec, return_sequences: MaskedConv1D(spec.units, 3, padding="same", activation="relu",
+                                                        name="conv"),
+    "none": lambda spec, return_sequences: None,
+}
+STEMS = tuple(STEM_LAYERS)
+
+
+def _suffix(spec: ClassifierSpec, i: int) -> str:
+    return "" if spec.depth == 1 else f"_{i}"
+
+
+def _residual(x, attended, spec: ClassifierSpec, i: int):
+    return layers.Add(name=f"residual{_suffix(spec, i)}")([x, attended]) if spec.uses_residual else attended
+
+
+def _attention_mixer(x, spec: ClassifierSpec, i: int):
+    attended = layers.Attention(**spec.mixer_options, name=f"self_attention{_suffix(spec, i)}")([x, x])
+    return _residual(x, attended, spec, i)
+
+
+def _self_attention_mixer(x, spec: ClassifierSpec, i: int):
+    options = dict(spec.mixer_options)
+    layer = options.pop("layer", MaskedSeqSelfAttention)
+    _tensorflow_only(layer)
+    return _residual(x, layer(**options, name=f"self_attention{_suffix(spec, i)}")(x), spec, i)
+
+
+def _encoder_mixer(x, spec: ClassifierSpec, i: int):
+    merged = {**ENCODER_DEFAULTS, **spec.mixer_options}
+    return encoder_block(x, merged["attention"], merged["heads"], merged["ff_units"], merged["dropout"],
+                         spec.uses_residual, merged["norm"], name=f"block{i}")
+
+
+#: Each mixer and the function that adds its i-th block (with its residual) after ``x``. MIXERS is read off it.
+MIXER_LAYERS = {"attention": _attention_mixer, "self_attention": _self_attention_mixer, "encoder": _encoder_mixer}
+MIXERS = (None, *MIXER_LAYERS)
 
 
 def _check_data(data, spec: ClassifierSpec) -> tuple[int, int | None, int]:
@@ -229,39 +329,15 @@ def _check_data(data, spec: ClassifierSpec) -> tuple[int, int | None, int]:
 
 
 def _stem(x, spec: ClassifierSpec, return_sequences: bool):
-    if spec.stem in RECURRENT_STEMS:
-        cell, bidirectional = RECURRENT_STEMS[spec.stem]
-        if bidirectional:
-            recurrent = cell(spec.units, dropout=spec.dropout, return_sequences=return_sequences)
-            return layers.Bidirectional(recurrent, name=spec.stem)(x)
-        return cell(spec.units, dropout=spec.dropout, return_sequences=return_sequences, name=spec.stem)(x)
-    if spec.stem == "dense":
-        return layers.Dense(spec.units, name="projection")(x)
-    if spec.stem == "conv":
-        return MaskedConv1D(spec.units, 3, padding="same", activation="relu", name="conv")(x)
-    return x
+    layer = STEM_LAYERS[spec.stem](spec, return_sequences)
+    return x if layer is None else layer(x)
 
 
 def _mixers(x, spec: ClassifierSpec):
-    options = dict(spec.mixer_options)
-    if spec.mixer == "encoder":
-        merged = {**ENCODER_DEFAULTS, **options}
-        for i in range(1, spec.depth + 1):
-            x = encoder_block(x, merged["attention"], merged["heads"], merged["ff_units"], merged["dropout"],
-                              spec.uses_residual, merged["norm"], name=f"block{i}")
-        if merged["norm"] == "pre" and spec.depth:
-            x = layers.LayerNormalization(name="final_norm")(x)  # Xiong et al. 2020
-        return x
     for i in range(1, spec.depth + 1):
-        suffix = "" if spec.depth == 1 else f"_{i}"
-        if spec.mixer == "attention":
-            attended = layers.Attention(**options, name=f"self_attention{suffix}")([x, x])
-        else:
-            layer = options.pop("layer", MaskedSeqSelfAttention)
-            _tensorflow_only(layer)
-            attended = layer(**options, name=f"self_attention{suffix}")(x)
-            options["layer"] = layer
-        x = layers.Add(name=f"residual{suffix}")([x, attended]) if spec.uses_residual else attended
+        x = MIXER_LAYERS[spec.mixer](x, spec, i)
+    if spec.mixer == "encoder" and spec.depth and {**ENCODER_DEFAULTS, **spec.mixer_options}["norm"] == "pre":
+        x = layers.LayerNormalization(name="final_norm")(x)  # Xiong et al. 2020
     return x
 
 
@@ -282,6 +358,27 @@ def build_classifier(data, spec: ClassifierSpec | None = None, **fields) -> kera
     Pass a :class:`ClassifierSpec`, or its fields as keywords (``build_classifier(jv, pool="attention")``),
     or both (the keywords change the spec). ``data`` gives ``max_len``, ``n_features`` (not needed with
     ``vocab_size``) and ``n_classes``, as :class:`utils.data.Dataset` does.
+
+    Args:
+        data: a :class:`utils.data.Dataset`, or anything with ``max_len``, ``n_features`` and ``n_classes``.
+        spec: the :class:`ClassifierSpec`; None builds one from ``fields``.
+        **fields: :class:`ClassifierSpec` fields, which change ``spec``.
+
+    Returns:
+        The uncompiled ``keras.Model``, its output ``(batch, n_classes)`` (``(batch, T, n_classes)`` with
+        ``pool="none"``).
+
+    Raises:
+        ValueError: ``spec`` is not a ``ClassifierSpec``; the fields fail its checks; ``data`` lacks ``max_len``,
+            ``n_features`` or ``n_classes``, has fewer than 2 classes, or has per-step labels while ``pool`` is not
+            ``"none"``; ``pool="flatten"`` without a fixed length; or keras-self-attention's own layer on a backend
+            other than TensorFlow.
+
+    Example:
+        ::
+
+            model = build_classifier(jv, pool="attention")
+            model = build_classifier(jv, MODELS["04 after"].spec, residual=True)
     """
     if spec is None:
         spec = ClassifierSpec(**fields)

@@ -15,7 +15,15 @@ JV_FILE = "japanese_vowels.npz"
 @dataclass(frozen=True)
 class SequenceSet:
     """Right-padded sequences ``X`` (N, T, F), their true ``lengths`` (N,) and labels ``y``: (N,) one per
-    sequence, or (N, T) one per step for sequence labelling (lesson 09; padded steps labelled 0)."""
+    sequence, or (N, T) one per step for sequence labelling (lesson 09; padded steps labelled 0).
+
+    Args:
+        X: ``(N, T, F)`` right-padded sequences.
+        lengths: ``(N,)`` true lengths.
+        y: ``(N,)`` or ``(N, T)`` integer labels.
+        motif_start: synthetic tasks only: where each sequence's evidence starts.
+        motif_class: synthetic tasks only: the class whose evidence was planted.
+    """
 
     X: np.ndarray
     lengths: np.ndarray
@@ -32,7 +40,14 @@ class SequenceSet:
         return np.arange(self.X.shape[1])[None, :] < self.lengths[:, None]
 
     def take(self, indices) -> SequenceSet:
-        """The sequences at ``indices``, with their lengths, labels and any motif annotations."""
+        """The sequences at ``indices``, with their lengths, labels and any motif annotations.
+
+        Args:
+            indices: integer indices or a boolean mask over the sequences.
+
+        Returns:
+            A new :class:`SequenceSet`.
+        """
         pick = lambda a: None if a is None else a[indices]  # noqa: E731
         return SequenceSet(self.X[indices], self.lengths[indices], self.y[indices], pick(self.motif_start),
                            pick(self.motif_class))
@@ -43,7 +58,20 @@ VALIDATION_SEED = 0
 
 
 def validation_indices(part: SequenceSet, fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted indices of :func:`split_validation`'s cut: (fit indices, validation indices)."""
+    """The sorted indices of :func:`split_validation`'s cut: (fit indices, validation indices).
+
+    Args:
+        part: a training split.
+        fraction: the validation share, in (0, 1).
+
+    Returns:
+        ``(fit indices, validation indices)``, each sorted; stratified by class, or for per-step labels a seeded
+        random cut (:data:`VALIDATION_SEED` in both cases).
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1), or (one label per sequence) too few sequences to give every class a
+            place in the validation part, or a class with fewer than 2 sequences.
+    """
     from sklearn.model_selection import train_test_split
 
     if not 0 < fraction < 1:
@@ -61,10 +89,21 @@ def validation_indices(part: SequenceSet, fraction: float = 0.2) -> tuple[np.nda
 
 
 def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[SequenceSet, SequenceSet]:
-    """Cut a stratified, seeded validation split from a *training* split: (fit part, validation part).
+    """Cut a seeded validation split from a *training* split: (fit part, validation part), stratified by class
+    for one label per sequence (a seeded random cut for per-step labels).
 
     Learning curves and any early stopping read the validation part; the test split stays untouched until
     the final score.
+
+    Args:
+        part: a training split.
+        fraction: the validation share, in (0, 1).
+
+    Returns:
+        ``(fit part, validation part)`` as :class:`SequenceSet` objects (see :func:`validation_indices`).
+
+    Raises:
+        ValueError: as :func:`validation_indices`.
     """
     fit, validation = validation_indices(part, fraction)
     return part.take(fit), part.take(validation)
@@ -72,7 +111,14 @@ def split_validation(part: SequenceSet, fraction: float = 0.2) -> tuple[Sequence
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test pair with its class names."""
+    """A train/test pair with its class names.
+
+    Args:
+        name: the data set's name.
+        train: the training :class:`SequenceSet`.
+        test: the test :class:`SequenceSet`.
+        class_names: one name per class, in label order.
+    """
 
     name: str
     train: SequenceSet
@@ -81,14 +127,17 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """The number of classes (of ``class_names``)."""
         return len(self.class_names)
 
     @property
     def n_features(self) -> int:
+        """Features per time step (the training split's last axis)."""
         return self.train.X.shape[2]
 
     @property
     def max_len(self) -> int:
+        """The padded length ``T`` of the training split."""
         return self.train.X.shape[1]
 
     @property
@@ -98,14 +147,30 @@ class Dataset:
 
 
 def fit_scaler(train: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and std over the real (unpadded) training steps."""
+    """Per-channel mean and std over the real (unpadded) training steps.
+
+    Args:
+        train: the training split.
+
+    Returns:
+        ``(mean, std)``, each ``(F,)``; a channel with std 0 gets 1, so that scaling leaves it finite.
+    """
     steps = train.X[train.mask]
     std = steps.std(axis=0)
     return steps.mean(axis=0), np.where(std > 0, std, 1.0)
 
 
 def apply_scaler(part: SequenceSet, mean: np.ndarray, std: np.ndarray) -> SequenceSet:
-    """Standardise real steps and keep padding at exactly zero."""
+    """Standardise real steps and keep padding at exactly zero.
+
+    Args:
+        part: a split.
+        mean: per-channel means (:func:`fit_scaler` on the training split).
+        std: per-channel standard deviations.
+
+    Returns:
+        A copy of ``part`` with float32 ``X`` scaled.
+    """
     X = ((part.X - mean) / std) * part.mask[..., None]
     return replace(part, X=X.astype(np.float32))
 
@@ -114,6 +179,17 @@ def load_japanese_vowels(data_dir: Path | str = DATA_DIR, normalise: bool = True
     """JapaneseVowels (9 speakers, 12 LPC channels, lengths 7-29), checksum-verified.
 
     Returns right-padded arrays with true lengths, standardised with training statistics only.
+
+    Args:
+        data_dir: the folder that holds ``japanese_vowels.npz`` and ``SHA256SUMS``.
+        normalise: standardise with the training split's statistics (:func:`fit_scaler`).
+
+    Returns:
+        The :class:`Dataset` ``"JapaneseVowels"``, its classes the 9 speakers.
+
+    Raises:
+        ValueError: the file is missing or fails its checksum, or its arrays fail
+            :func:`utils.validators.validate_sequences`.
     """
     path = verified_path(data_dir, JV_FILE, "`git checkout data/` or tools/convert_japanese_vowels.py")
     with np.load(path, allow_pickle=False) as npz:
@@ -140,6 +216,31 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
     returned as ``motif_start``. ``label_noise`` is the fraction of labels replaced at random by
     another class, so the best reachable accuracy is ``1 - label_noise`` on average; ``motif_class``
     keeps the planted class, so ``mean(y == motif_class)`` is a split's actual ceiling.
+
+    Args:
+        n_train: training sequences.
+        n_test: test sequences.
+        min_len: the shortest sequence.
+        max_len: the longest sequence, and the padded length.
+        n_classes: classes, one motif each.
+        n_features: channels per step.
+        motif_len: the motif's length in steps.
+        snr: the motif's scale against noise of std 1.
+        label_noise: the share of labels replaced by another class, in [0, 1).
+        seed: the random seed.
+
+    Returns:
+        A :class:`Dataset` with classes ``"motif 0"``, ``"motif 1"`` ...; its splits carry ``motif_start`` and
+        ``motif_class``.
+
+    Raises:
+        ValueError: unless ``1 <= motif_len <= min_len <= max_len``, ``n_classes >= 2``, ``n_features >= 1``,
+            ``n_train >= 1``, ``n_test >= 1``, ``snr`` finite and >= 0 and ``label_noise`` in [0, 1).
+
+    Example:
+        ::
+
+            motif = make_motif_task(min_len=20, max_len=30, snr=1.5, seed=1)
     """
     if not (1 <= motif_len <= min_len <= max_len):
         raise ValueError(f"need 1 <= motif_len <= min_len <= max_len, got {motif_len}, {min_len}, {max_len}")
@@ -173,7 +274,20 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
 
 def one_against_rest(data: Dataset, single: int, pooled, names=None) -> Dataset:
     """A binary task from a multi-class one: class ``single`` becomes class 0 and the ``pooled`` classes class 1
-    (Q002's "class 0 against 7 pooled classes"); sequences of other classes are dropped, both splits alike."""
+    (Q002's "class 0 against 7 pooled classes"); sequences of other classes are dropped, both splits alike.
+
+    Args:
+        data: a classification :class:`Dataset`.
+        single: the class that becomes class 0.
+        pooled: the classes that become class 1.
+        names: the two new class names (default: ``single``'s name and ``"pooled: ..."``).
+
+    Returns:
+        The binary :class:`Dataset`.
+
+    Raises:
+        ValueError: ``pooled`` is empty, contains ``single``, or a class is outside ``0..n_classes - 1``.
+    """
     pooled = sorted(int(c) for c in pooled)
     if single in pooled or not pooled or not set([single, *pooled]) <= set(range(data.n_classes)):
         raise ValueError(f"single ({single}) and pooled ({pooled}) must be distinct classes of 0..{data.n_classes - 1}")
@@ -228,7 +342,15 @@ def _encode_labels(labels, class_names=None) -> tuple[np.ndarray, tuple[str, ...
 
 def pad_right(sequences, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pad (T_i, F) arrays with zero steps on the right into (N, T, F) (``keras.utils.pad_sequences``), and
-    return the true lengths. Longer sequences are cut to ``max_len`` (keeping their start)."""
+    return the true lengths. Longer sequences are cut to ``max_len`` (keeping their start).
+
+    Args:
+        sequences: a list of ``(T_i, F)`` arrays.
+        max_len: the padded length (default: the longest sequence).
+
+    Returns:
+        ``(X, lengths)``: ``(N, max_len, F)`` float32 and ``(N,)`` int32.
+    """
     from keras.utils import pad_sequences
 
     lengths = np.array([min(len(s), max_len or len(s)) for s in sequences], np.int32)
@@ -248,6 +370,33 @@ def dataset_from_sequences(sequences, labels, *, test_sequences=None, test_label
     read as padding by ``Masking(0.0)``: you get a warning, and ``shift`` (a constant added to every real value)
     moves such steps off zero. Raises ValueError for empty sequences, NaN, ragged feature counts, labels that do
     not match the sequences, or a class too small to split.
+
+    Args:
+        sequences: a list of ``(T_i, F)`` arrays (a 1-D array is one feature per step).
+        labels: one label per sequence: class names, or (with ``class_names``) integers that index them.
+        test_sequences: your own test sequences (then no split is cut).
+        test_labels: their labels.
+        class_names: the classes, in label order (default: the sorted distinct labels).
+        test_size: the test share of the stratified split.
+        seed: the split's random seed.
+        scale: standardise each feature with the training split's statistics.
+        shift: a constant added to every real value after scaling.
+        max_len: the padded length (default: the longest sequence); longer sequences are cut.
+        name: the data set's name.
+
+    Returns:
+        The :class:`Dataset`.
+
+    Raises:
+        ValueError: no sequences; a sequence that is not ``(time, features)``, is empty, not numeric or holds NaN or
+            inf; ragged feature counts; labels that are not one per sequence, hold NaN, name fewer than 2 classes or
+            do not match ``class_names``; or a class with fewer than 2 sequences to split.
+
+    Example:
+        ::
+
+            data = dataset_from_sequences([np.random.randn(n, 3) for n in (20, 25, 30, 22)], ["a", "b", "a", "b"],
+                                          test_size=0.5)
     """
     import warnings
 
@@ -309,7 +458,23 @@ def dataset_from_table(table, *, sequence: str = "sequence", time: str = "time",
                        features=None, **options) -> Dataset:
     """A course :class:`Dataset` from a long-format table (a DataFrame or a CSV path): one row per time step,
     with a sequence id column, a time column, feature columns (default: all the others) and a label column that
-    must be constant within each sequence. ``options`` go to :func:`dataset_from_sequences`."""
+    must be constant within each sequence. ``options`` go to :func:`dataset_from_sequences`.
+
+    Args:
+        table: a DataFrame, or the path of a CSV file.
+        sequence: the sequence id column.
+        time: the time column (rows are sorted by it within each sequence).
+        label: the label column.
+        features: the feature columns (default: all the others).
+        **options: keywords for :func:`dataset_from_sequences`.
+
+    Returns:
+        The :class:`Dataset`.
+
+    Raises:
+        ValueError: a missing id, time or label column; no feature columns; a label that varies within a
+            sequence; NaN features; or any error of :func:`dataset_from_sequences`.
+    """
     import pandas as pd
 
     df = pd.read_csv(table) if isinstance(table, (str, Path)) else table
@@ -336,7 +501,21 @@ def load_dataset(path, **options) -> Dataset:
     """Your data from a file: a long-format ``.csv`` (see :func:`dataset_from_table`) or a NumPy ``.npz`` holding
     ``X`` (N, T, F) right-padded, ``y`` and optionally ``lengths``, ``X_test``, ``y_test``, ``lengths_test``,
     ``class_names``. Padding is cut off by ``lengths`` (or after the last non-zero step) before
-    :func:`dataset_from_sequences` re-pads, scales and splits."""
+    :func:`dataset_from_sequences` re-pads, scales and splits.
+
+    Args:
+        path: a ``.csv`` or ``.npz`` file.
+        **options: keywords for :func:`dataset_from_sequences` (for a ``.npz``, ``name`` defaults to the file's
+            stem).
+
+    Returns:
+        The :class:`Dataset`.
+
+    Raises:
+        ValueError: the file does not exist or is neither ``.csv`` nor ``.npz``; the ``.npz`` lacks ``X`` or ``y``
+            or its ``X`` is neither ``(N, T)`` nor ``(N, T, F)``; or any error of :func:`dataset_from_table` or
+            :func:`dataset_from_sequences`.
+    """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path} does not exist")

@@ -46,6 +46,28 @@ def make_cue_task(n_train: int = 600, n_test: int = 300, *, distance=(1, 40), ta
 
     Features are one-hot tokens (8 channels), plus Gaussian ``noise`` on real steps; ``motif_start`` holds the
     cue's step and ``motif_class`` its class (1 to 3).
+
+    Args:
+        n_train: training sequences.
+        n_test: test sequences.
+        distance: the cue-to-target distance, or ``(low, high)`` to draw one per sequence.
+        target_len: target steps per sequence.
+        min_len: the shortest sequence.
+        max_len: the longest sequence, and the padded length.
+        noise: the standard deviation of Gaussian noise on real steps (0: none).
+        seed: the random seed.
+
+    Returns:
+        A :class:`utils.data.Dataset` with per-step labels ``(N, T)`` and the classes :data:`CUE_CLASSES`.
+
+    Raises:
+        ValueError: a count, distance, ``target_len`` or ``min_len`` that is not a whole number >= 1, or unless
+            ``low <= high`` and ``high + target_len <= min_len <= max_len``.
+
+    Example:
+        ::
+
+            near, far = make_cue_task(distance=2), make_cue_task(distance=30)
     """
     low, high = (distance, distance) if np.ndim(distance) == 0 else tuple(distance)
     for name, value in (("n_train", n_train), ("n_test", n_test), ("distance", low), ("distance", high),
@@ -84,12 +106,26 @@ def make_cue_task(n_train: int = 600, n_test: int = 300, *, distance=(1, 40), ta
 
 
 def cue_distances(part: SequenceSet) -> np.ndarray:
-    """(N,) each sequence's distance from its cue to its first target step (a :func:`make_cue_task` split)."""
+    """(N,) each sequence's distance from its cue to its first target step (a :func:`make_cue_task` split).
+
+    Args:
+        part: a split of :func:`make_cue_task`.
+
+    Returns:
+        ``(N,)`` integer distances.
+    """
     return np.argmax(part.y != 0, axis=1) - part.motif_start
 
 
 def cue_target_steps(part: SequenceSet) -> np.ndarray:
-    """(N, T) booleans: the target steps of :func:`make_cue_task`, the ones whose label the cue decides."""
+    """(N, T) booleans: the target steps of :func:`make_cue_task`, the ones whose label the cue decides.
+
+    Args:
+        part: a split of :func:`make_cue_task`.
+
+    Returns:
+        ``(N, T)`` booleans: True where the label is not ``other``.
+    """
     return part.y != 0
 
 
@@ -103,6 +139,21 @@ def concatenated_vowels(n_train: int = 300, n_test: int = 300, *, utterances: in
     split's only, so no test recording is ever seen in training. ``normalise`` standardises every channel with the
     mean and standard deviation of the real training steps. Deterministic for a given ``seed``: the raw arrays
     (``normalise=False``) of the defaults have the SHA-256 :data:`CONCATENATED_SHA256` (:func:`arrays_digest`).
+
+    Args:
+        n_train: training sequences.
+        n_test: test sequences.
+        utterances: utterances per sequence.
+        speakers: distinct speakers per sequence, at least 2 and at most ``utterances``.
+        seed: the random seed.
+        normalise: standardise with the real training steps' statistics.
+
+    Returns:
+        A :class:`utils.data.Dataset` with per-step labels ``(N, T)`` (the speakers) and JapaneseVowels' class names.
+
+    Raises:
+        ValueError: ``utterances`` below 1, ``speakers`` below 2 or above ``utterances``, or
+            ``data/japanese_vowels.npz`` missing or failing its checksum.
     """
     whole_number("utterances", utterances)
     whole_number("speakers", speakers, minimum=2)
@@ -150,7 +201,14 @@ def concatenated_vowels(n_train: int = 300, n_test: int = 300, *, utterances: in
 
 
 def arrays_digest(data: Dataset) -> str:
-    """SHA-256 of a dataset's arrays (X, lengths, y of both splits, in that order): the built data's checksum."""
+    """SHA-256 of a dataset's arrays (X, lengths, y of both splits, in that order): the built data's checksum.
+
+    Args:
+        data: a :class:`utils.data.Dataset`.
+
+    Returns:
+        The hex digest.
+    """
     digest = hashlib.sha256()
     for part in (data.train, data.test):
         for array in (part.X, part.lengths, part.y):
@@ -161,7 +219,18 @@ def arrays_digest(data: Dataset) -> str:
 def window_features(part: SequenceSet, width: int) -> np.ndarray:
     """(real steps, (2 * width + 1) * F) features: each real step with ``width`` neighbours on each side, in the
     order of ``part``'s real steps (row by row); steps beyond a sequence's ends are zeros, never its padding's
-    neighbours."""
+    neighbours.
+
+    Args:
+        part: a :class:`utils.data.SequenceSet`.
+        width: neighbours on each side, a whole number >= 0.
+
+    Returns:
+        ``(real steps, (2 * width + 1) * F)`` features.
+
+    Raises:
+        ValueError: ``width`` is not a whole number >= 0.
+    """
     whole_number("width", width, minimum=0)
     N, T, F = part.X.shape
     real = np.arange(T)[None, :] < part.lengths[:, None]
@@ -175,7 +244,26 @@ def windowed_peer_runs(data: Dataset, seeds, width: int = 3, C: float = 1.0,
                        name: str | None = None):
     """Logistic regression (scikit-learn) on each step's window of ``2 * width + 1`` steps, as a
     :class:`utils.training.SeedComparison`: it is deterministic, so its one fit is repeated for every seed, and
-    :func:`utils.stats.compare_paired` can set it against a model trained on those seeds, sequence by sequence."""
+    :func:`utils.stats.compare_paired` can set it against a model trained on those seeds, sequence by sequence.
+
+    Args:
+        data: a :class:`utils.data.Dataset` with per-step labels.
+        seeds: at least 2 distinct seeds, those of the model it is compared with.
+        width: neighbours on each side of a step.
+        C: the logistic regression's inverse regularisation strength.
+        name: the name in tables (default: ``"logistic regression, window ±<width>"``).
+
+    Returns:
+        A :class:`utils.training.SeedComparison` with one identical run per seed.
+
+    Raises:
+        ValueError: fewer than 2 distinct seeds, or ``width`` not a whole number >= 0.
+
+    Example:
+        ::
+
+            peer = windowed_peer_runs(cue, seeds=range(10))
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

@@ -20,6 +20,22 @@ def plot_learning_curves(histories: dict, metric: str = "loss", ax=None):
     """Training (solid) and validation (dashed, when recorded) curves of one metric, one colour per model.
 
     ``histories`` maps a label to a Keras ``History.history`` dict (or a list of them, one per seed).
+
+    Args:
+        histories: ``{label: history}`` or ``{label: [history, ...]}``.
+        metric: the history key to draw, e.g. ``"loss"`` or ``"accuracy"`` (``"val_<metric>"`` is drawn dashed).
+        ax: the axes to draw on (default: a new figure).
+
+    Returns:
+        The axes.
+
+    Raises:
+        ValueError: ``histories`` is empty, a history has no ``metric``, or its values are empty, NaN or inf.
+
+    Example:
+        ::
+
+            plot_learning_curves({r.name: [run.history for run in r.runs] for r in (a, b)}, metric="accuracy")
     """
     if not histories:
         raise ValueError("histories is empty")
@@ -39,7 +55,23 @@ def plot_learning_curves(histories: dict, metric: str = "loss", ax=None):
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names, normalize: str | None = "true", ax=None, title=None):
-    """Confusion matrix from scikit-learn, drawn as a seaborn heatmap (rows: true class)."""
+    """Confusion matrix from scikit-learn, drawn as a seaborn heatmap (rows: true class).
+
+    Args:
+        y_true: ``(N,)`` integer true labels.
+        y_pred: ``(N,)`` integer predicted labels.
+        class_names: one name per class, in label order.
+        normalize: scikit-learn's ``normalize`` (``"true"``: each row sums to 1; None: counts).
+        ax: the axes to draw on (default: a new figure).
+        title: the axes' title.
+
+    Returns:
+        The axes.
+
+    Raises:
+        ValueError: the labels are not rank 1 and of equal shape, are empty, or lie outside
+            ``0..len(class_names) - 1``.
+    """
     n = len(class_names)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
@@ -59,6 +91,23 @@ def plot_attention_heatmaps(weights, titles=None, query_label: str = "query", ke
     """Query x key attention maps, in the style of d2l's ``show_heatmaps``.
 
     ``weights``: (queries, keys) for one map or (maps, queries, keys) for a grid of maps.
+
+    Args:
+        weights: the attention weights; all maps share one colour scale, from 0 to the largest weight.
+        titles: one title per map.
+        query_label: the y-axis label.
+        key_label: the x-axis label.
+        query_ticks: tick labels of the queries (e.g. tokens).
+        key_ticks: tick labels of the keys.
+        ncols: maps per row, at most.
+        cmap: the Matplotlib colour map.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: ``weights`` is empty, holds NaN or inf, or is not rank 2 or 3; or ``titles`` does not give one
+            title per map.
     """
     w = _finite("weights", weights)
     if w.ndim == 2:
@@ -95,6 +144,21 @@ def plot_weights_over_time(sequence, weights, length: int | None = None, motif: 
     """Attention weights (bars) drawn over the input sequence's channels (lines).
 
     ``motif`` = (start, stop) shades the true evidence, when it is known.
+
+    Args:
+        sequence: ``(T, F)`` inputs.
+        weights: ``(T,)`` attention weights.
+        length: the real length; only the first ``length`` steps are drawn (default: all ``T``).
+        motif: ``(start, stop)`` of the true evidence, or None.
+        ax: the axes to draw on (default: a new figure).
+        title: the axes' title.
+
+    Returns:
+        The input axes (the weights are drawn on a twin axis).
+
+    Raises:
+        ValueError: ``sequence`` or ``weights`` is empty or holds NaN or inf, or they are not ``(T, F)`` and
+            ``(T,)`` of the same ``T``.
     """
     x, w = _finite("sequence", sequence), _finite("weights", weights)
     if x.ndim != 2 or w.ndim != 1 or len(w) != len(x):
@@ -123,7 +187,24 @@ def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str 
     """A few sequences (the first ``n``, or ``indices``), one panel each, with the padded tail shaded.
 
     ``ncols`` panels per row (default: all in one row); ``channel_names`` (one per plotted channel) adds a
-    legend of the channels and the padding below the panels."""
+    legend of the channels and the padding below the panels.
+
+    Args:
+        part: a :class:`utils.data.SequenceSet` with one label per sequence.
+        class_names: one name per class, for the panel titles.
+        n: how many sequences from the start, when ``indices`` is None.
+        channels: how many channels to draw (the first ones).
+        title: the figure's title.
+        indices: the sequences to draw.
+        ncols: panels per row.
+        channel_names: one name per drawn channel.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no indices or one outside ``0..len(part) - 1``, or ``channel_names`` not one per drawn channel.
+    """
     indices = list(range(n)) if indices is None else [int(i) for i in indices]
     if not indices or min(indices) < 0 or max(indices) >= len(part):
         raise ValueError(f"need 1 or more sequence indices in 0..{len(part) - 1}, got {indices}")
@@ -158,7 +239,24 @@ def plot_sequences(part, class_names, n: int = 4, channels: int = 3, title: str 
 def plot_paired(pairs, ax=None, title: str = "Paired differences, B - A"):
     """A forest plot of paired comparisons (:func:`utils.stats.compare_paired`): one row per pair, its mean
     difference in accuracy, the interval over seeds (thick) and over seeds and test items (thin), and a zero
-    line. A row whose thin line clears zero has a verdict; its colour says which model won."""
+    line. A row whose thin line clears zero has a verdict; its colour says which model won.
+
+    Args:
+        pairs: :class:`utils.stats.PairedComparison` objects, one row each, top to bottom.
+        ax: the axes to draw on (default: a new figure).
+        title: the axes' title.
+
+    Returns:
+        The axes.
+
+    Raises:
+        ValueError: no pair given.
+
+    Example:
+        ::
+
+            plot_paired([compare_paired(a, b), compare_paired(a, c)])
+    """
     pairs = list(pairs)
     if not pairs:
         raise ValueError("give at least one PairedComparison")
@@ -205,6 +303,24 @@ def highlight_html(words_rows, weight_rows, labels=None, colour=(214, 39, 40)) -
     Negative weights (an occlusion score that speaks against the prediction) are shaded blue. ``labels`` go
     before each sentence. Show it with ``IPython.display.HTML``; :func:`plot_highlighted_words` draws the same
     as a picture for viewers that drop HTML.
+
+    Args:
+        words_rows: one list of words per sentence.
+        weight_rows: one row of weights per sentence (extra weights past the last word are ignored).
+        labels: one label per sentence.
+        colour: the RGB shade of positive weights.
+
+    Returns:
+        The HTML, one ``<div>`` per sentence.
+
+    Raises:
+        ValueError: no sentences, or not one row of weights (or label) per sentence; a sentence without words, or
+            with fewer weights than words; weights that are NaN or inf.
+
+    Example:
+        ::
+
+            display(HTML(highlight_html([["a", "fine", "film"]], [[0.1, 0.7, 0.2]])))
     """
     from html import escape
 
@@ -227,7 +343,20 @@ def highlight_html(words_rows, weight_rows, labels=None, colour=(214, 39, 40)) -
 
 def plot_highlighted_words(words_rows, weight_rows, labels=None, cmap: str = "RdBu_r"):
     """The picture twin of :func:`highlight_html`: one row of cells per sentence, each word written in a cell
-    shaded by its weight, scaled per row to its largest magnitude (red: for the prediction, blue: against)."""
+    shaded by its weight, scaled per row to its largest magnitude (red: for the prediction, blue: against).
+
+    Args:
+        words_rows: one list of words per sentence (words over 10 characters are cut to 9 and an ellipsis).
+        weight_rows: one row of weights per sentence.
+        labels: one label per sentence, drawn as its row's tick label.
+        cmap: the Matplotlib colour map, from -1 to 1.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: as :func:`highlight_html`.
+    """
     pairs = _word_rows(words_rows, weight_rows)
     labels = [""] * len(pairs) if labels is None else list(labels)
     if len(labels) != len(pairs):

@@ -30,7 +30,15 @@ CLOSING_EPOCHS = 30
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a model is trained. ``fast_epochs`` replaces ``epochs`` in fast mode (``COURSE_FAST=1``) only."""
+    """How a model is trained. ``fast_epochs`` replaces ``epochs`` in fast mode (``COURSE_FAST=1``) only.
+
+    Args:
+        epochs: the number of epochs.
+        fast_epochs: the number of epochs in fast mode.
+        batch_size: the training batch size.
+        learning_rate: Adam's learning rate.
+        label_smoothing: the share of probability kept off the true class.
+    """
 
     epochs: int
     fast_epochs: int
@@ -39,18 +47,32 @@ class Recipe:
     label_smoothing: float = 0.0
 
     def kwargs(self) -> dict:
-        """Keywords for ``utils.training.run_seeds`` / ``train_and_evaluate``."""
+        """Keywords for ``utils.training.run_seeds`` / ``train_and_evaluate``.
+
+        Returns:
+            ``epochs`` (``fast_epochs`` in fast mode), ``batch_size``, ``learning_rate`` and ``label_smoothing``.
+        """
         return {"epochs": budget(self.epochs, self.fast_epochs), "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, "label_smoothing": self.label_smoothing}
 
     def describe(self) -> str:
+        """The recipe in words, e.g. ``"40 epochs, batch 64, lr 0.003"`` (label smoothing only when it is used)."""
         parts = [f"{self.epochs} epochs", f"batch {self.batch_size}", f"lr {self.learning_rate:g}"]
         return ", ".join(parts + ([f"label smoothing {self.label_smoothing:g}"] if self.label_smoothing else []))
 
 
 @dataclass(frozen=True)
 class CourseModel:
-    """A registry entry: a named model, its data, its spec, its recipe and its teaching flaw (if any)."""
+    """A registry entry: a named model, its data, its spec, its recipe and its teaching flaw (if any).
+
+    Args:
+        name: the model's name, its key in :data:`MODELS`.
+        lesson: the lesson that trains it, e.g. ``"01"``.
+        data: the data set it is trained on, in words.
+        spec: the :class:`~utils.builder.ClassifierSpec` it is built from.
+        recipe: its :class:`Recipe`; None for a closing model whose recipe file is missing.
+        flaw: the deliberate teaching flaw it carries, in words, or None.
+    """
 
     name: str
     lesson: str
@@ -60,19 +82,55 @@ class CourseModel:
     flaw: str | None = None
 
     def build(self, data):
-        """The uncompiled Keras model for ``data``."""
+        """The uncompiled Keras model for ``data``.
+
+        Args:
+            data: a :class:`utils.data.Dataset` (or anything with ``max_len``, ``n_features`` and ``n_classes``).
+
+        Returns:
+            ``build_classifier(data, self.spec)``.
+
+        Raises:
+            ValueError: ``data`` does not fit the spec (see :func:`~utils.builder.build_classifier`).
+        """
         return build_classifier(data, self.spec)
 
     def train(self, data, seeds, name: str | None = None, **options):
         """``run_seeds`` with this entry's recipe; ``name`` (default: the entry's) labels the result tables.
         ``options`` go to ``run_seeds`` and override the recipe's keywords (lesson 08 passes the number of
-        ``epochs`` it chose on a validation split)."""
+        ``epochs`` it chose on a validation split).
+
+        Args:
+            data: a :class:`utils.data.Dataset`.
+            seeds: at least 2 distinct seeds.
+            name: the name in the result tables (default: the entry's).
+            **options: keywords for ``run_seeds``, overriding the recipe's.
+
+        Returns:
+            The :class:`utils.training.SeedComparison`.
+
+        Raises:
+            ValueError: the entry has no recipe (:meth:`training_recipe`), or ``run_seeds`` rejects its arguments.
+
+        Example:
+            ::
+
+                runs = MODELS["01 JV average"].train(jv, seeds=range(10))
+        """
         from .training import run_seeds
 
         return run_seeds(name or self.name, self.build, data, seeds=seeds,
                          **{**self.training_recipe().kwargs(), **options})
 
     def training_recipe(self) -> Recipe:
+        """The entry's recipe.
+
+        Returns:
+            The :class:`Recipe`.
+
+        Raises:
+            ValueError: the entry has none (a closing model whose recipe file is missing).
+        """
         if self.recipe is None:
             raise ValueError(f"{self.name!r} trains with the recipe in {RECIPE_FILE.name}, which is missing; "
                              "rebuild it with tools/select_recipe.py")
@@ -81,7 +139,19 @@ class CourseModel:
 
 def closing_recipe(model: str, path: Path | str = RECIPE_FILE) -> Recipe:
     """``model``'s recipe in the closing comparison, as ``tools/select_recipe.py`` chose it for that model by
-    cross-validation on the training split."""
+    cross-validation on the training split.
+
+    Args:
+        model: a closing model's name (one of :data:`CLOSING`).
+        path: the recipe file (default: ``notebooks/recipe_selection.json``).
+
+    Returns:
+        A :class:`Recipe` of ``CLOSING_EPOCHS`` epochs (3 in fast mode) with the chosen batch size and label smoothing.
+
+    Raises:
+        ValueError: the file is missing, holds no recipe for ``model``, or names no chosen ``batch_size`` and
+            ``label_smoothing``.
+    """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path} is missing; rebuild it with tools/select_recipe.py")
@@ -257,14 +327,35 @@ assert len(MODELS) == len(_ENTRIES), "registry names must be unique"
 
 
 def course_model(name: str) -> CourseModel:
-    """The registry entry ``name``, or a ValueError that lists the names."""
+    """The registry entry ``name``, or a ValueError that lists the names.
+
+    Args:
+        name: a key of :data:`MODELS`.
+
+    Returns:
+        The :class:`CourseModel`.
+
+    Raises:
+        ValueError: no entry has that name.
+    """
     if name not in MODELS:
         raise ValueError(f"no course model named {name!r}; the registry has {sorted(MODELS)}")
     return MODELS[name]
 
 
 def registry_table(lesson: str | None = None, names=None) -> pd.DataFrame:
-    """The entries (of one lesson, or the named ones) as a table: model, architecture, recipe and flaw."""
+    """The entries (of one lesson, or the named ones) as a table: model, architecture, recipe and flaw.
+
+    Args:
+        lesson: a lesson such as ``"04"``; None lists every lesson.
+        names: the entries to list, by name (they take precedence over ``lesson``).
+
+    Returns:
+        A DataFrame indexed by model, with columns ``data``, ``architecture``, ``recipe`` and ``teaching flaw``.
+
+    Raises:
+        ValueError: no entries to list.
+    """
     entries = [MODELS[n] for n in names] if names is not None else \
         [e for e in MODELS.values() if lesson is None or e.lesson == lesson]
     if not entries:

@@ -48,6 +48,16 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
 
     For unbounded quantities, such as a per-seed *difference* of accuracies or a gradient norm. An accuracy
     interval uses :func:`seed_interval`, which cannot leave [0, 1].
+
+    Args:
+        values: at least two finite numbers, one per seed.
+        confidence: the confidence level, in (0, 1).
+
+    Returns:
+        ``(mean, low, high)`` as floats; all three equal when every value is the same.
+
+    Raises:
+        ValueError: fewer than 2 values (or not 1-D), NaN or inf, or ``confidence`` outside (0, 1).
     """
     values = _values(values, confidence)
     mean = values.mean()
@@ -64,6 +74,21 @@ def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float
     It covers seed-to-seed variance only (the test items are held fixed), and it never leaves the range of
     the values: an accuracy interval stays inside [0, 1]. With two or three seeds it is little more than
     their range; ten seeds make it a fair interval.
+
+    Args:
+        values: at least two finite numbers, one per seed.
+        confidence: the confidence level, in (0, 1).
+
+    Returns:
+        ``(mean, low, high)`` as floats; the bootstrap is seeded (:data:`BOOTSTRAP_SEED`), so it is reproducible.
+
+    Raises:
+        ValueError: fewer than 2 values (or not 1-D), NaN or inf, or ``confidence`` outside (0, 1).
+
+    Example:
+        ::
+
+            mean, low, high = seed_interval(runs.table["accuracy"])
     """
     values = _values(values, confidence)
     if np.ptp(values) == 0:
@@ -75,7 +100,19 @@ def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float
 
 
 def wilson_interval(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Accuracy of one run and Wilson's score interval (scipy): (accuracy, low, high). Test-item sampling only."""
+    """Accuracy of one run and Wilson's score interval (scipy): (accuracy, low, high). Test-item sampling only.
+
+    Args:
+        n_correct: test items classified right.
+        n: test items in all.
+        confidence: the confidence level, in (0, 1).
+
+    Returns:
+        ``(n_correct / n, low, high)``.
+
+    Raises:
+        ValueError: ``n`` below 1, ``n_correct`` outside ``0..n``, or ``confidence`` outside (0, 1).
+    """
     if n < 1 or not 0 <= n_correct <= n:
         raise ValueError(f"need 0 <= n_correct <= n and n >= 1, got {n_correct} of {n}")
     _check_confidence(confidence)
@@ -131,6 +168,17 @@ def item_interval(correct, confidence: float = 0.95) -> tuple[float, float, floa
     """Mean accuracy and its interval over test-item sampling only: (mean, low, high).
 
     ``correct`` is a (seeds, items) 0/1 matrix; the seeds stay fixed and the items are resampled.
+
+    Args:
+        correct: a ``(seeds, items)`` matrix of 0/1, True/False or shares in [0, 1], such as
+            :attr:`utils.training.SeedComparison.correct`.
+        confidence: the confidence level, in (0, 1).
+
+    Returns:
+        ``(mean, low, high)``: the mean over the whole matrix and its percentile-bootstrap interval.
+
+    Raises:
+        ValueError: ``correct`` is not such a matrix, or ``confidence`` lies outside (0, 1).
     """
     matrix = _correct_matrix(correct)
     _check_confidence(confidence)
@@ -138,7 +186,18 @@ def item_interval(correct, confidence: float = 0.95) -> tuple[float, float, floa
 
 
 def joint_interval(correct, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean accuracy and its interval over seeds *and* test items, resampled together: (mean, low, high)."""
+    """Mean accuracy and its interval over seeds *and* test items, resampled together: (mean, low, high).
+
+    Args:
+        correct: a ``(seeds, items)`` matrix of 0/1, True/False or shares in [0, 1], with at least 2 seeds.
+        confidence: the confidence level, in (0, 1).
+
+    Returns:
+        ``(mean, low, high)``: the mean over the whole matrix and its percentile-bootstrap interval.
+
+    Raises:
+        ValueError: ``correct`` is not such a matrix, has fewer than 2 seeds, or ``confidence`` lies outside (0, 1).
+    """
     matrix = _correct_matrix(correct)
     if matrix.shape[0] < 2:
         raise ValueError("need at least 2 seeds to resample seeds")
@@ -147,7 +206,18 @@ def joint_interval(correct, confidence: float = 0.95) -> tuple[float, float, flo
 
 
 def format_interval(mean: float | None, low: float, high: float, digits: int = 3, signed: bool = False) -> str:
-    """The one way the course prints an estimate with its interval: ``0.967 [0.958, 0.975]``."""
+    """The one way the course prints an estimate with its interval: ``0.967 [0.958, 0.975]``.
+
+    Args:
+        mean: the estimate, or None to print the interval alone.
+        low: the interval's low end.
+        high: the interval's high end.
+        digits: decimal places.
+        signed: print a ``+`` before positive numbers (for differences).
+
+    Returns:
+        The text, e.g. ``"+0.012 [-0.004, +0.027]"`` with ``signed=True``.
+    """
     number = f"{{:{'+' if signed else ''}.{digits}f}}"
     interval = f"[{number.format(low)}, {number.format(high)}]"
     return interval if mean is None else f"{number.format(mean)} {interval}"
@@ -155,7 +225,28 @@ def format_interval(mean: float | None, low: float, high: float, digits: int = 3
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """Model B against model A on the same seeds and the same test items (see :func:`compare_paired`)."""
+    """Model B against model A on the same seeds and the same test items (see :func:`compare_paired`).
+
+    Made by :func:`compare_paired`.
+
+    Args:
+        a: model A's name.
+        b: model B's name.
+        seeds: the seeds both trained with.
+        n_items: the number of test items.
+        accuracy_a: A's mean score (accuracy, or balanced accuracy) over seeds and items.
+        accuracy_b: B's mean score.
+        difference: the mean over seeds of score(B) - score(A).
+        over_seeds: the t-interval of the per-seed differences (items held fixed).
+        over_seeds_and_items: the joint bootstrap interval, the same resample for A and B; the verdict reads it.
+        item_floor: the half-width that test-item sampling alone gives.
+        disagreements: test items per seed on which exactly one of the two is right.
+        gap: the difference for which ``seeds_needed`` is estimated.
+        seeds_needed: seeds to detect ``gap`` from the seed-to-seed spread (None when that spread is zero).
+        verdict: one of :data:`VERDICTS`.
+        confidence: the intervals' confidence level.
+        metric: ``"accuracy"`` or ``"balanced accuracy"``.
+    """
 
     a: str
     b: str
@@ -175,7 +266,12 @@ class PairedComparison:
     metric: str = "accuracy"                 # or "balanced accuracy" (compare_paired(balanced=True))
 
     def sentence(self) -> str:
-        """The verdict in words, with its evidence."""
+        """The verdict in words, with its evidence.
+
+        Returns:
+            One or two sentences: B - A with its interval over seeds and test items and the verdict; when no
+            difference was detected, also how many seeds a gap of ``gap`` would need, or why no number would do.
+        """
         metric = "" if self.metric == "accuracy" else f" ({self.metric})"
         head = (f"{self.b} vs {self.a}{metric}: B - A = "
                 f"{format_interval(self.difference, *self.over_seeds_and_items, signed=True)}"
@@ -223,6 +319,28 @@ def compare_paired(a, b, confidence: float = 0.95, gap: float = 0.01, balanced: 
     ``balanced=True`` compares balanced accuracy (the mean of the per-class recalls, scikit-learn's
     ``balanced_accuracy_score``) instead: each test item counts ``N / (classes x its class's count)``, so every
     class weighs the same, whatever its size. Use it when one class dominates the test split.
+
+    Args:
+        a: model A's :class:`utils.training.SeedComparison`.
+        b: model B's, on the same seeds and test items.
+        confidence: the intervals' confidence level, in (0, 1).
+        gap: the difference, in (0, 1), for which the seeds needed are estimated.
+        balanced: compare balanced accuracy instead of accuracy.
+
+    Returns:
+        A :class:`PairedComparison`.
+
+    Raises:
+        ValueError: ``confidence`` or ``gap`` outside (0, 1); ``a`` or ``b`` not a ``SeedComparison``; different
+            seeds, fewer than 2 seeds, or different test items; ``balanced=True`` with per-step labels; or
+            ``correct`` matrices that are not 0/1 or shares.
+
+    Example:
+        ::
+
+            pair = compare_paired(MODELS["01 JV last state"].train(jv, range(10)),
+                                  MODELS["01 JV average"].train(jv, range(10)))
+            print(pair.sentence())
     """
     _check_confidence(confidence)
     if not 0 < gap < 1:
@@ -278,7 +396,17 @@ def paired_table(*pairs: PairedComparison) -> pd.DataFrame:
     from the seed-to-seed spread. Where a difference was detected, that column shows "resolved": the seeds
     were already enough, so an estimate of how many a small gap would need has nothing to add there.
 
-    How to read each column: see :data:`HOW_TO_READ`."""
+    How to read each column: see :data:`HOW_TO_READ`.
+
+    Args:
+        *pairs: the :class:`PairedComparison` objects, one row each.
+
+    Returns:
+        The display table, one row per pair.
+
+    Raises:
+        ValueError: no pair given.
+    """
     if not pairs:
         raise ValueError("give at least one PairedComparison")
     rows = []
@@ -315,7 +443,15 @@ HOW_TO_READ = {
 
 def show_verdicts(*pairs: PairedComparison, table: pd.DataFrame | None = None) -> None:
     """The course's one way to show paired verdicts: each one-line :meth:`PairedComparison.sentence` first,
-    then the table (``paired_table(*pairs)``, or ``table`` if you added columns to it)."""
+    then the table (``paired_table(*pairs)``, or ``table`` if you added columns to it).
+
+    Args:
+        *pairs: the :class:`PairedComparison` objects.
+        table: a table to display instead of ``paired_table(*pairs)``.
+
+    Raises:
+        ValueError: no pair given.
+    """
     from IPython.display import display  # a notebook helper: IPython is only needed when it is called
 
     if not pairs:

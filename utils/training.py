@@ -18,7 +18,21 @@ from .validators import check_choice, validate_sequences
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
-    """Accuracy, macro recall (MAR) and macro precision (MAP), computed by scikit-learn."""
+    """Accuracy, macro recall (MAR) and macro precision (MAP), computed by scikit-learn.
+
+    Args:
+        y_true: ``(N,)`` integer true labels.
+        y_pred: ``(N,)`` integer predicted labels.
+        n_classes: the number of classes; labels lie in ``0..n_classes - 1``.
+
+    Returns:
+        ``{"accuracy": ..., "MAR": ..., "MAP": ...}``. The macro averages run over all ``n_classes`` classes; a
+        class that is never predicted (precision) or never present (recall) counts 0.
+
+    Raises:
+        ValueError: the labels are not rank 1, differ in length, are empty, are not integers or lie outside
+            ``0..n_classes - 1``.
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_pred.ndim != 1:
         raise ValueError(f"labels must be rank 1, got shapes {y_true.shape} and {y_pred.shape}")
@@ -44,6 +58,19 @@ def labelling_metrics(y_true, y_pred, lengths, n_classes: int) -> dict[str, floa
 
     ``y_true`` and ``y_pred`` are (N, T) per-step labels, ``lengths`` (N,) the real lengths: padded steps are
     left out, so neither their labels nor what the model predicts there can change a score.
+
+    Args:
+        y_true: ``(N, T)`` integer true labels per step.
+        y_pred: ``(N, T)`` integer predicted labels per step.
+        lengths: ``(N,)`` real lengths.
+        n_classes: the number of classes.
+
+    Returns:
+        ``{"accuracy": ..., "MAR": ..., "MAP": ..., "macro F1": ...}`` over the real steps.
+
+    Raises:
+        ValueError: ``y_true`` and ``y_pred`` are not two ``(N, T)`` arrays of the same shape, or their real steps'
+            labels fail the checks of :func:`classification_metrics`.
     """
     from sklearn.metrics import f1_score
 
@@ -58,14 +85,31 @@ def labelling_metrics(y_true, y_pred, lengths, n_classes: int) -> dict[str, floa
 
 
 def real_steps(lengths, max_len: int) -> np.ndarray:
-    """(N, max_len) booleans: True on each sequence's real steps, False on its padding."""
+    """(N, max_len) booleans: True on each sequence's real steps, False on its padding.
+
+    Args:
+        lengths: ``(N,)`` real lengths.
+        max_len: the padded length ``T``.
+
+    Returns:
+        The ``(N, max_len)`` boolean mask.
+    """
     lengths = np.asarray(lengths)
     return np.arange(max_len)[None, :] < lengths[:, None]
 
 
 def sequence_scores(y_true, y_pred, lengths) -> np.ndarray:
     """(N,) the share of each sequence's real steps labelled right: the per-sequence score that paired
-    verdicts on a labelling task resample (whole sequences, because steps within one are not independent)."""
+    verdicts on a labelling task resample (whole sequences, because steps within one are not independent).
+
+    Args:
+        y_true: ``(N, T)`` true labels per step.
+        y_pred: ``(N, T)`` predicted labels per step.
+        lengths: ``(N,)`` real lengths.
+
+    Returns:
+        ``(N,)`` floats in [0, 1].
+    """
     y_true, y_pred, lengths = np.asarray(y_true), np.asarray(y_pred), np.asarray(lengths)
     right = (y_true == y_pred) & real_steps(lengths, y_true.shape[1])
     return right.sum(axis=1) / lengths
@@ -73,21 +117,54 @@ def sequence_scores(y_true, y_pred, lengths) -> np.ndarray:
 
 def score(part, y_pred, n_classes: int) -> dict[str, float]:
     """The test metrics of predictions on ``part``: per sequence (:func:`classification_metrics`), or per real
-    step when ``part`` has per-step labels (:func:`labelling_metrics`)."""
+    step when ``part`` has per-step labels (:func:`labelling_metrics`).
+
+    Args:
+        part: a :class:`utils.data.SequenceSet` (usually the test split).
+        y_pred: predicted labels, shaped like ``part.y``.
+        n_classes: the number of classes.
+
+    Returns:
+        The metrics dict of :func:`classification_metrics` or :func:`labelling_metrics`.
+
+    Raises:
+        ValueError: the labels fail the checks of the metric function.
+    """
     if np.ndim(part.y) == 2:
         return labelling_metrics(part.y, y_pred, part.lengths, n_classes)
     return classification_metrics(part.y, y_pred, n_classes)
 
 
 def accuracy_on(part, y_pred) -> float:
-    """Accuracy of ``y_pred`` on ``part``: per sequence, or over real steps only for per-step labels."""
+    """Accuracy of ``y_pred`` on ``part``: per sequence, or over real steps only for per-step labels.
+
+    Args:
+        part: a :class:`utils.data.SequenceSet`.
+        y_pred: predicted labels, shaped like ``part.y``.
+
+    Returns:
+        The share of sequences (or of all real steps) labelled right, a float.
+    """
     if np.ndim(part.y) == 2:
         return float(np.mean(sequence_scores(part.y, y_pred, part.lengths) * part.lengths) / np.mean(part.lengths))
     return float(np.mean(np.asarray(y_pred) == part.y))
 
 
 def classification_table(y_true, y_pred, class_names) -> pd.DataFrame:
-    """Per-class precision, recall, F1 and support (scikit-learn's classification report) as a table."""
+    """Per-class precision, recall, F1 and support (scikit-learn's classification report) as a table.
+
+    Args:
+        y_true: ``(N,)`` integer true labels.
+        y_pred: ``(N,)`` integer predicted labels.
+        class_names: one name per class, in label order.
+
+    Returns:
+        A DataFrame with columns ``precision``, ``recall``, ``f1-score`` and ``support``: one row per class, then
+        ``macro avg``, ``weighted avg`` and ``accuracy`` (its value in the ``f1-score`` column).
+
+    Raises:
+        ValueError: the labels fail the checks of :func:`classification_metrics`.
+    """
     metrics = classification_metrics(y_true, y_pred, len(class_names))  # validates the labels
     report = classification_report(y_true, y_pred, labels=list(range(len(class_names))),
                                    target_names=list(class_names), output_dict=True, zero_division=0)
@@ -98,7 +175,18 @@ def classification_table(y_true, y_pred, class_names) -> pd.DataFrame:
 
 @dataclass
 class RunResult:
-    """One trained model: its test metrics, train accuracy, history, predictions and timings."""
+    """One trained model: its test metrics, train accuracy, history, predictions and timings.
+
+    Args:
+        seed: the seed it trained with.
+        metrics: its test metrics (:func:`score`).
+        train_accuracy: its accuracy on the training split (:func:`accuracy_on`).
+        history: Keras' ``History.history`` of its ``fit``.
+        y_pred: its predicted test labels.
+        seconds: how long its ``fit`` took.
+        n_params: its parameter count.
+        model: the trained model, when it was kept (``keep_models=True``); else None.
+    """
 
     seed: int
     metrics: dict[str, float]
@@ -111,7 +199,16 @@ class RunResult:
 
 
 def predict_labels(model, X, batch_size: int = 1024) -> np.ndarray:
-    """Arg-max class predictions (in few, large batches: each new batch shape costs JAX a compilation)."""
+    """Arg-max class predictions (in few, large batches: each new batch shape costs JAX a compilation).
+
+    Args:
+        model: a Keras classifier with softmax outputs.
+        X: the inputs.
+        batch_size: the prediction batch size.
+
+    Returns:
+        The predicted class of each sequence (or each step, for a per-step model) as int32.
+    """
     return np.argmax(model.predict(X, batch_size=batch_size, verbose=0), axis=-1).astype(np.int32)
 
 
@@ -161,7 +258,13 @@ PROGRESS_ENV = "COURSE_PROGRESS"  # 0 hides the progress bars
 
 
 def show_progress() -> bool:
-    """Progress bars appear in a Jupyter kernel or a terminal, never in captured test output or logs to a file."""
+    """Progress bars appear in a Jupyter kernel or a terminal, never in captured test output or logs to a file.
+
+    The environment variable ``COURSE_PROGRESS=0`` hides them everywhere.
+
+    Returns:
+        True when progress bars are shown.
+    """
     if os.environ.get(PROGRESS_ENV, "1").strip() == "0":
         return False
     ipython = sys.modules.get("IPython")  # a kernel has imported it; plain Python and pytest have no shell
@@ -170,7 +273,16 @@ def show_progress() -> bool:
 
 def progress_bar(name: str, total: int, unit: str = "seed"):
     """One progress line: name, unit k of n, elapsed and estimated time left (tqdm's text bar, whose last state is
-    what a saved notebook keeps). Hidden where :func:`show_progress` says so."""
+    what a saved notebook keeps). Hidden where :func:`show_progress` says so.
+
+    Args:
+        name: the bar's label.
+        total: how many units make the whole.
+        unit: what one step counts, e.g. ``"seed"``.
+
+    Returns:
+        A ``tqdm`` bar (disabled when hidden); call ``update()`` per unit and ``close()`` at the end.
+    """
     from tqdm import tqdm
 
     return tqdm(total=total, desc=name, unit=unit, disable=not show_progress(), leave=True, file=sys.stdout,
@@ -298,13 +410,49 @@ def train_and_evaluate(build: Callable, data: Dataset, seed: int = 0, epochs: in
     ``label_smoothing`` > 0 trains on targets that keep that share of probability off the true class,
     spread evenly over all classes (Szegedy et al. 2016), a regulariser. ``jit_compile`` goes to
     ``Model.compile`` (``"auto"``: Keras' choice, which compiles on JAX and not on a TensorFlow CPU).
+
+    Args:
+        build: a function ``data -> keras.Model`` (uncompiled).
+        data: a :class:`utils.data.Dataset`.
+        seed: the seed for the initial weights, dropout and shuffling.
+        epochs: the fixed number of epochs.
+        batch_size: the training batch size.
+        learning_rate: Adam's learning rate.
+        validation: the share of the training split cut off for validation curves (0: none).
+        label_smoothing: the share of probability kept off the true class, in [0, 1).
+        verbose: Keras' ``fit`` verbosity.
+        jit_compile: ``"auto"``, True or False.
+
+    Returns:
+        A :class:`RunResult` that keeps the trained model.
+
+    Raises:
+        ValueError: ``data`` fails :func:`utils.validators.validate_sequences`; ``epochs`` or ``batch_size`` is
+            below 1; ``label_smoothing`` lies outside [0, 1); ``jit_compile`` is another value; or the
+            validation cut is impossible (:func:`utils.data.validation_indices`).
+
+    Example:
+        ::
+
+            run = train_and_evaluate(lambda d: build_classifier(d, pool="attention"), jv, seed=0, epochs=10)
+            run.metrics["accuracy"]
     """
     return _train_seeds(build, data, [seed], epochs, batch_size, learning_rate, validation, True, verbose,
                         label_smoothing, jit_compile)[0]
 
 
 def distinct_seeds(seeds) -> list:
-    """``seeds`` as a list; a ValueError unless there are at least 2 of them (for an interval), all distinct."""
+    """``seeds`` as a list; a ValueError unless there are at least 2 of them (for an interval), all distinct.
+
+    Args:
+        seeds: an iterable of seeds.
+
+    Returns:
+        The seeds as a list, in their order.
+
+    Raises:
+        ValueError: fewer than 2 seeds, or a seed given twice.
+    """
     seeds = list(seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"need at least 2 distinct seeds, got {seeds}")
@@ -312,7 +460,14 @@ def distinct_seeds(seeds) -> list:
 
 
 def split_fingerprint(part) -> str:
-    """A short fingerprint of a test split (its sequences and labels): paired comparisons check it."""
+    """A short fingerprint of a test split (its sequences and labels): paired comparisons check it.
+
+    Args:
+        part: a :class:`utils.data.SequenceSet`.
+
+    Returns:
+        The first 12 hex digits of the SHA-1 of ``part.X`` and ``part.y``.
+    """
     import hashlib
 
     digest = hashlib.sha1(np.ascontiguousarray(part.X).tobytes())
@@ -326,7 +481,17 @@ SUMMARY_METRICS = ("accuracy", "MAR", "MAP", "train accuracy")
 
 @dataclass
 class SeedComparison:
-    """Per-seed results of one model on one test split, and their summary."""
+    """Per-seed results of one model on one test split, and their summary.
+
+    Made by :func:`run_seeds` (or :meth:`scored_on`), rarely by hand.
+
+    Args:
+        name: the model's name in tables.
+        runs: one :class:`RunResult` per seed.
+        y_true: the test labels every run was scored on.
+        test_key: the test split's fingerprint (:func:`split_fingerprint`).
+        lengths: for per-step labels only, the test split's real lengths.
+    """
 
     name: str
     runs: list[RunResult]
@@ -337,18 +502,32 @@ class SeedComparison:
     @classmethod
     def scored_on(cls, name: str, runs: list[RunResult], test) -> SeedComparison:
         """The comparison of ``runs``, all scored on the test split ``test``: it keeps that split's labels and
-        fingerprint, so :func:`utils.stats.compare_paired` can check that two models saw the same items."""
+        fingerprint, so :func:`utils.stats.compare_paired` can check that two models saw the same items.
+
+        Args:
+            name: the model's name in tables.
+            runs: the runs, one per seed.
+            test: the :class:`utils.data.SequenceSet` they were scored on.
+
+        Returns:
+            The :class:`SeedComparison`.
+        """
         lengths = np.asarray(test.lengths).copy() if np.ndim(test.y) == 2 else None
         return cls(name, runs, np.asarray(test.y).copy(), split_fingerprint(test), lengths)
 
     @property
     def seeds(self) -> list[int]:
+        """The runs' seeds, in order."""
         return [r.seed for r in self.runs]
 
     @property
     def correct(self) -> np.ndarray:
         """(seeds, test items) booleans: did the run of each seed get each test item right? With per-step labels,
-        (seeds, test sequences) shares: the share of each sequence's real steps labelled right."""
+        (seeds, test sequences) shares: the share of each sequence's real steps labelled right.
+
+        Raises:
+            ValueError: the comparison does not know its test labels (it was not made by :func:`run_seeds`).
+        """
         if self.y_true is None:
             raise ValueError(f"{self.name!r} does not know its test labels; train it with run_seeds")
         if self.y_true.ndim == 2:
@@ -357,12 +536,22 @@ class SeedComparison:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per seed."""
+        """One row per seed: model, seed, the test metrics, ``train accuracy`` and ``seconds``."""
         return pd.DataFrame([{"model": self.name, "seed": r.seed, **r.metrics,
                               "train accuracy": r.train_accuracy, "seconds": r.seconds} for r in self.runs])
 
     def subset(self, seeds) -> SeedComparison:
-        """The same model restricted to some of its seeds (for example to ask how many seeds a verdict needs)."""
+        """The same model restricted to some of its seeds (for example to ask how many seeds a verdict needs).
+
+        Args:
+            seeds: the seeds to keep, in the order wanted.
+
+        Returns:
+            A new :class:`SeedComparison` with those seeds' runs.
+
+        Raises:
+            ValueError: a seed the model was not trained on.
+        """
         by_seed = {r.seed: r for r in self.runs}
         missing = [s for s in seeds if s not in by_seed]
         if missing:
@@ -373,7 +562,24 @@ class SeedComparison:
         """The same runs scored on some test items only (``items``: booleans or indices), for a verdict on part
         of the test split, e.g. the sequences whose cue lies farthest from its targets. ``label`` names the part
         in the fingerprint, so only comparisons restricted to the same items pair up. It is for
-        :func:`utils.stats.compare_paired`, which reads ``correct``; each run's ``metrics`` stay the whole split's."""
+        :func:`utils.stats.compare_paired`, which reads ``correct``; each run's ``metrics`` stay the whole split's.
+
+        Args:
+            items: the test items to keep, as booleans over the test split or as indices.
+            label: a name for the part, added to the fingerprint.
+
+        Returns:
+            A new :class:`SeedComparison` on those items.
+
+        Raises:
+            ValueError: the comparison does not know its test labels, or no item is selected.
+
+        Example:
+            ::
+
+                far = cue_distances(data.test) > 20
+                compare_paired(a.on_items(far, "far"), b.on_items(far, "far"))
+        """
         from dataclasses import replace as copy_with
 
         if self.y_true is None:
@@ -387,7 +593,19 @@ class SeedComparison:
 
     def summary(self, confidence: float = 0.95) -> dict:
         """Numbers: each metric's mean over seeds with the low and high end of its interval over seeds
-        (percentile bootstrap, :func:`utils.stats.seed_interval`), the parameter count and seconds per run."""
+        (percentile bootstrap, :func:`utils.stats.seed_interval`), the parameter count and seconds per run.
+
+        Args:
+            confidence: the intervals' confidence level, in (0, 1).
+
+        Returns:
+            A dict: ``model``, ``seeds``, then for each metric (``accuracy``, ``MAR``, ``MAP``, ``train accuracy``
+            and, for per-step labels, ``macro F1``) its mean and ``"<metric> low"``, ``"<metric> high"``; then
+            ``params`` and ``seconds/run``.
+
+        Raises:
+            ValueError: fewer than 2 runs, ``confidence`` outside (0, 1), or a metric that is NaN or inf.
+        """
         row = {"model": self.name, "seeds": len(self.runs)}
         table = self.table
         for metric in [m for m in (*SUMMARY_METRICS, "macro F1") if m in table]:   # macro F1: labelling only
@@ -411,6 +629,40 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     ``sample_weight`` of 1 on real steps and 0 on padded ones, and every score counts real steps only.
     ``callbacks``: Keras callbacks for each seed's ``fit`` (the appendix's per-epoch test score uses one).
     In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
+
+    Args:
+        name: the model's name in tables and on the progress line.
+        build: a function ``data -> keras.Model`` (uncompiled), called once per seed.
+        data: a :class:`utils.data.Dataset`.
+        seeds: at least 2 distinct seeds.
+        keep_models: keep each seed's trained model in its :class:`RunResult`.
+        epochs: the fixed number of epochs.
+        batch_size: the training batch size.
+        learning_rate: Adam's learning rate.
+        validation: the share of the training split cut off for validation curves (0: none).
+        label_smoothing: the share of probability kept off the true class, in [0, 1).
+        verbose: Keras' ``fit`` verbosity.
+        jit_compile: ``"auto"``, True or False.
+        class_weight: ``None``, ``"balanced"`` or a ``{class: weight}`` dict.
+        loss: ``None`` or one of :data:`ONE_HOT_LOSSES`.
+        callbacks: Keras callbacks for each seed's ``fit``.
+
+    Returns:
+        A :class:`SeedComparison` scored on ``data.test``.
+
+    Raises:
+        ValueError: fewer than 2 distinct seeds; ``data`` fails :func:`utils.validators.validate_sequences`;
+            ``epochs`` or ``batch_size`` below 1; ``label_smoothing`` outside [0, 1); ``loss`` not one of
+            :data:`ONE_HOT_LOSSES`, or given with ``label_smoothing``; a ``class_weight`` that is none of the three
+            forms, or any ``class_weight`` with per-step labels; another ``jit_compile``; an impossible validation
+            cut; or ``build`` returning different architectures for different seeds.
+
+    Example:
+        ::
+
+            runs = run_seeds("attention pooling", lambda d: build_classifier(d, pool="attention"), jv,
+                             seeds=range(10), epochs=20)
+            compare(runs)
     """
     seeds = distinct_seeds(seeds)
     runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
@@ -419,7 +671,17 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
 
 
 def compare(*comparisons: SeedComparison) -> pd.DataFrame:
-    """One row of numbers per model: each metric's mean and interval over seeds (see ``summary``)."""
+    """One row of numbers per model: each metric's mean and interval over seeds (see ``summary``).
+
+    Args:
+        *comparisons: the models' :class:`SeedComparison` objects.
+
+    Returns:
+        A DataFrame indexed by model, with the columns of :meth:`SeedComparison.summary`.
+
+    Raises:
+        ValueError: no comparison given, or one whose summary fails.
+    """
     if not comparisons:
         raise ValueError("give at least one SeedComparison")
     return pd.DataFrame([c.summary() for c in comparisons]).set_index("model")
@@ -427,7 +689,26 @@ def compare(*comparisons: SeedComparison) -> pd.DataFrame:
 
 def summary_table(table: pd.DataFrame, metrics=("accuracy",), columns=(), digits: int = 3) -> pd.DataFrame:
     """The one display of a :func:`compare` table: each metric as ``mean [low, high]`` under a header that
-    names the variance its interval covers, then the other ``columns`` rounded."""
+    names the variance its interval covers, then the other ``columns`` rounded.
+
+    Args:
+        table: a :func:`compare` table.
+        metrics: the metrics to show with their intervals.
+        columns: other columns of ``table`` to show.
+        digits: decimal places.
+
+    Returns:
+        A DataFrame for display: ``seeds`` (when the table has it), one ``"<metric> [95% CI over seeds]"`` column
+        per metric, then ``columns``.
+
+    Raises:
+        ValueError: a metric without an interval in ``table``, or a column it does not have.
+
+    Example:
+        ::
+
+            summary_table(compare(a, b), metrics=("accuracy", "MAR"), columns=("params",))
+    """
     shown = pd.DataFrame(index=table.index)
     if "seeds" in table:
         shown["seeds"] = table["seeds"]
@@ -448,6 +729,19 @@ def loss_gradients(model, X, y, variables) -> list[np.ndarray]:
 
     Works on both backends (:func:`utils.keras_ops.gradient`). ``variables`` must be trainable variables of
     ``model`` (e.g. ``model.get_layer("dense").kernel``).
+
+    Args:
+        model: a built Keras classifier with softmax outputs.
+        X: ``(batch, time, features)`` inputs.
+        y: ``(batch,)`` integer labels.
+        variables: trainable variables of ``model``.
+
+    Returns:
+        One NumPy gradient per variable, in the order given (the model's call runs with ``training=True``).
+
+    Raises:
+        ValueError: ``X`` is not rank 3 or ``y`` is not one label per sequence, or ``variables`` is empty or holds
+            a variable that is not one of the model's trainable variables.
     """
     from .keras_ops import gradient
 

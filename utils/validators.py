@@ -29,6 +29,26 @@ def validate_sequences(X, y=None, n_classes: int | None = None, lengths=None) ->
 
     Padding is an all-zero time step after the last real one (right padding, as Keras'
     ``Masking(mask_value=0.0)`` and the cuDNN LSTM expect).
+
+    Args:
+        X: ``(N, T, F)`` numeric sequences.
+        y: ``(N,)`` integer labels, or ``(N, T)`` per-step labels with 0 on padded steps; None skips the labels.
+        n_classes: the number of classes, to check the label range; None skips that check.
+        lengths: ``(N,)`` true lengths, to check against the padding; None reads them off it.
+
+    Returns:
+        ``(N,)`` int32 lengths: ``lengths`` when given, else :func:`padded_lengths`.
+
+    Raises:
+        ValueError: ``X`` is not a non-empty numeric rank-3 array, holds NaN or inf, has a sequence that is all
+            padding or an all-zero step before its last real one; ``lengths`` of the wrong shape, outside 1..T or
+            shorter than a sequence's real steps; ``y`` not rank 1 or 2, not one per sequence, not integers, with
+            per-step labels of the wrong length or non-zero on padding, or outside ``0..n_classes - 1``.
+
+    Example:
+        ::
+
+            lengths = validate_sequences(data.train.X, data.train.y, data.n_classes)
     """
     X = np.asarray(X)
     if X.ndim != 3:
@@ -92,13 +112,34 @@ def _check_step_labels(y: np.ndarray, max_len: int, lengths: np.ndarray) -> None
 
 
 def whole_number(name: str, value, minimum: int = 1) -> int:
-    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= ``minimum``."""
+    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number >= ``minimum``.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check (a Python or NumPy integer; not a bool).
+        minimum: the smallest allowed value.
+
+    Returns:
+        ``int(value)``.
+
+    Raises:
+        ValueError: ``value`` is not an integer, is a bool, or is below ``minimum``.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 
 def check_choice(name: str, value, choices) -> None:
-    """A ValueError naming ``name`` unless ``value`` is one of ``choices``."""
+    """A ValueError naming ``name`` unless ``value`` is one of ``choices``.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check.
+        choices: the allowed values.
+
+    Raises:
+        ValueError: ``value`` is not in ``choices``.
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")

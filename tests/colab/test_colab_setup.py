@@ -103,7 +103,7 @@ def pinned_python() -> str:
     import re
 
     match = re.search(r"^# Colab's Python: (\d+\.\d+)$", PINS.read_text(), re.M)
-    assert match, f"{PINS.name} names no Python version; run tools/colab_pins.py"
+    assert match, f"{PINS.name} names no Python version; run python -m tools.colab_pins"
     return match.group(1)
 
 

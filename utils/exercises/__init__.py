@@ -6,7 +6,15 @@ raises on a wrong answer, so an unfinished exercise does not stop the notebook.
 
 
 def report(problems: list[str], success: str) -> bool:
-    """Print each problem with ✗ (or the success line with ✓); True when there is no problem."""
+    """Print each problem with ✗ (or the success line with ✓); True when there is no problem.
+
+    Args:
+        problems: what is wrong, one sentence each.
+        success: the line printed when nothing is.
+
+    Returns:
+        True when ``problems`` is empty.
+    """
     for problem in problems:
         print("✗", problem)
     if not problems:
@@ -16,7 +24,15 @@ def report(problems: list[str], success: str) -> bool:
 
 def as_number(answer, what: str = "one number") -> tuple[float | None, str | None]:
     """``(value, None)`` when ``answer`` is one number (a Python or NumPy scalar, a one-element array, a numeric
-    string), else ``(None, problem)`` with the problem in words ("give {what}, got ..."). Never raises."""
+    string), else ``(None, problem)`` with the problem in words ("give {what}, got ..."). Never raises.
+
+    Args:
+        answer: the learner's answer.
+        what: what was asked for, in words.
+
+    Returns:
+        ``(float value, None)`` or ``(None, problem)``.
+    """
     import numpy as np
 
     try:
@@ -29,7 +45,16 @@ def as_number(answer, what: str = "one number") -> tuple[float | None, str | Non
 
 def built_model(build, data, replace_none: str):
     """``(model, None)`` when ``build(data)`` returns a Keras model, else ``(None, problem)``: what went wrong, in
-    words (it raised, returned None, whose hint is ``replace_none``, or returned something else). Never raises."""
+    words (it raised, returned None, whose hint is ``replace_none``, or returned something else). Never raises.
+
+    Args:
+        build: the learner's function ``data -> keras.Model``.
+        data: the data to build for.
+        replace_none: the problem to report when ``build`` returns None (the exercise's hint).
+
+    Returns:
+        ``(model, None)`` or ``(None, problem)``.
+    """
     import keras
 
     try:
@@ -49,6 +74,17 @@ def padding_problem(model, data, cannot_run: str, leaks: str, n_check: int = 6) 
     Measured by :func:`utils.inspection.padding_gap` on the first ``n_check`` test sequences.
     ``cannot_run`` (formatted with ``error`` and ``max_len``) is for a model tied to one length;
     ``leaks`` (formatted with ``gap``) is for a prediction that padding changes by more than the tolerance.
+
+    Args:
+        model: a Keras model with one sequence input.
+        data: a :class:`utils.data.Dataset`; token ids stored ``(N, T, 1)`` are given to a model that reads
+            ``(N, T)`` as ``(N, T)``.
+        cannot_run: the problem when :func:`utils.inspection.padding_gap` raises.
+        leaks: the problem when the gap exceeds :data:`utils.inspection.PADDING_TOLERANCE`.
+        n_check: how many test sequences to check.
+
+    Returns:
+        The formatted problem, or None. Never raises for the model's sake: any error becomes ``cannot_run``.
     """
     from ..inspection import PADDING_TOLERANCE, padding_gap
 
