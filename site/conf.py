@@ -25,7 +25,7 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parent
 ROOT = SITE.parent
-sys.path[:0] = [str(ROOT), str(SITE)]
+sys.path[:0] = [str(ROOT)]   # utils and tools.site_pages, imported from the repository root
 
 from utils.runtime import repo_url  # noqa: E402  (standard library only: no course packages needed)
 
@@ -322,8 +322,7 @@ def skip_member(app, what: str, name: str, obj, skip: bool, options) -> bool:
 
 
 def setup(app):
-    from lessons import write_lesson_table
-    from questions import write_questions_page
+    from tools.site_pages import write_lesson_table, write_questions_page
 
     write_lesson_table(SITE / "_generated" / "lessons.md")
     write_questions_page(SITE / "_generated" / "questions.md")

@@ -1,17 +1,15 @@
 """The mined learner questions (site/learner_questions.csv): well-formed, sourced, and answered where many ask."""
 import html
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import tools.site_pages as questions
+
 pytestmark = pytest.mark.backend_free
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("site_questions", ROOT / "site" / "questions.py")
-questions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(questions)
 ROWS = questions.read_questions()
 MIN_MINED = 40
 

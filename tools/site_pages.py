@@ -1,4 +1,12 @@
-"""The website's "Questions and error messages" page, written at build time from ``site/learner_questions.csv``.
+"""The website's generated pages, written at build time by ``site/conf.py``: the landing page's lesson table, and the
+"Questions and error messages" page from ``site/learner_questions.csv``.
+
+``python -m tools.site_pages [FOLDER]`` writes both (default ``site/_generated``) without building the site.
+
+The lesson table: each lesson's title (its notebook), what it teaches (the README's course map, the one place that
+summarises the lessons) and its measured run times.
+
+The questions page:
 
 The CSV lists the questions learners ask about attention with Keras and (Bi)LSTMs (mined from GitHub issues and
 Q&A sites, plus the course's own Q000-Q004): each in our own words, its source, any exact error message, its
@@ -9,11 +17,14 @@ Standard library only.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import html
 import json
 import re
 from pathlib import Path
+
+from utils.course_map import NOTEBOOKS, course_map, lesson_notebooks, notebook_title
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "site" / "learner_questions.csv"
@@ -110,3 +121,48 @@ def write_questions_page(target: Path) -> None:
     text = page(read_questions())
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
+
+
+def lessons() -> list[dict]:
+    """Each lesson's notebook, title, one-line summary and measured full and fast-mode run times (seconds)."""
+    full = json.loads((NOTEBOOKS / "run_times.json").read_text())
+    fast_file = NOTEBOOKS / "run_times_fast.json"
+    fast = json.loads(fast_file.read_text()) if fast_file.exists() else {}
+    teaches = {name: cells[1] for name, cells in course_map().items()}
+    rows = []
+    for path in lesson_notebooks(appendices=True):
+        rows.append({"notebook": path.name, "title": notebook_title(path), "summary": teaches.get(path.name, ""),
+                     "full": full.get(path.name), "fast": fast.get(path.name)})
+    return rows
+
+
+def write_lesson_table(target: Path) -> None:
+    def seconds(value):
+        if value is None:
+            return "not measured"
+        return f"{value:.0f} s" if value < 90 else f"{value / 60:.0f} min"
+
+    lines = ["| Lesson | What it teaches | Full run | Fast mode |", "| --- | --- | --- | --- |"]
+    for row in lessons():
+        page = "notebooks/" + row["notebook"].removesuffix(".ipynb")
+        lines.append(f"| [{row['title']}](/{page}) | {row['summary']} | {seconds(row['full'])} "
+                     f"| {seconds(row['fast'])} |")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "site" / "_generated")
+    args = parser.parse_args(argv)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    write_lesson_table(args.folder / "lessons.md")
+    write_questions_page(args.folder / "questions.md")
+    print(f"wrote lessons.md and questions.md in {args.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
