@@ -92,7 +92,7 @@ import sys
 from utils.runtime import choose_backend, enable_compilation_cache
 choose_backend("jax")
 print("cache:", enable_compilation_cache(sys.argv[1]) if len(sys.argv) > 1 else None)
-""" + TRAIN_ONE_SEED.replace("import hashlib, sys", "import hashlib")
+""" + TRAIN_ONE_SEED
 
 
 @pytest.mark.backend_free   # it starts its own JAX processes, whatever this process's backend

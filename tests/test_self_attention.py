@@ -367,19 +367,10 @@ def _padded_batch(seed=0, features=6):
 
 
 def legacy_window_penalty(layer, e):
-    """The old ``SeqSelfAttention._scores`` tail: -10000 on scores outside the local/causal window."""
-    if layer.attention_width is None:
-        return e
-    input_len = ops.shape(e)[-1]
-    if layer.history_only:
-        lower = ops.arange(0, input_len) - (layer.attention_width - 1)
-    else:
-        lower = ops.arange(0, input_len) - layer.attention_width // 2
-    lower = ops.expand_dims(lower, axis=-1)
-    upper = lower + layer.attention_width
-    indices = ops.expand_dims(ops.arange(0, input_len), axis=0)
-    inside = ops.cast(lower <= indices, e.dtype) * ops.cast(indices < upper, e.dtype)
-    return e - 10000.0 * (1.0 - inside)
+    """The old ``SeqSelfAttention._scores`` tail: -10000 on scores outside the local/causal window (the layer's own
+    ``_window``, which the window tests pin)."""
+    window = layer._window(e)
+    return e if window is None else e - 10000.0 * (1.0 - ops.cast(window, e.dtype))
 
 
 def legacy_port_weights(layer, e, mask):

@@ -24,9 +24,8 @@ import json
 import re
 from pathlib import Path
 
-from utils.course_map import NOTEBOOKS, course_map, lesson_notebooks, notebook_title
+from utils.course_map import NOTEBOOKS, ROOT, course_map, lesson_notebooks, notebook_title
 
-ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "site" / "learner_questions.csv"
 COLUMNS = ["id", "question", "source", "kind", "error_message", "cluster", "answer"]
 

@@ -25,14 +25,14 @@ if sys.argv[:1] == ["-m"] and "keras" not in sys.modules:
 
 import numpy as np  # noqa: E402
 
-from ..inspection import fold_constant_inputs, mask_value  # noqa: E402
+from ..inspection import mask_value  # noqa: E402
 from ..validators import padded_lengths  # noqa: E402
 from .ceiling import CURVE_RISING, ceiling_estimate, curve_evidence, summary_features  # noqa: E402
 from .data_checks import as_data, as_token_ids, data_checks  # noqa: E402
 from .model_checks import PROBE_SEQUENCES, check_model, model_checks, one_input_view  # noqa: E402
 from .report import CANNOT, INFO, OK, WARNING, Finding, Report, before_after  # noqa: E402
 
-__all__ = ["diagnose", "Report", "Finding", "before_after", "fold_constant_inputs", "ceiling_estimate",
+__all__ = ["diagnose", "Report", "Finding", "before_after", "ceiling_estimate",
            "summary_features", "curve_evidence", "CURVE_RISING", "WARNING", "OK", "INFO", "CANNOT"]
 
 
@@ -41,8 +41,9 @@ def diagnose(model, data, *, ceiling: bool = False, minirocket: bool = True, pro
     ``(X_train, y_train, X_test, y_test)``); return a :class:`Report`.
 
     A model with more inputs takes ``X`` as a list, one array per input, as ``fit`` does: inputs that hold the same
-    row for every sequence (Q002's query ``u``) are folded in by :func:`fold_constant_inputs` and every check reads
-    the one sequence input; inputs that vary per sequence get a ValueError that names the adapter to write.
+    row for every sequence (Q002's query ``u``) are folded in by :func:`utils.inspection.fold_constant_inputs` and
+    every check reads the one sequence input; inputs that vary per sequence get a ValueError that names the adapter
+    to write.
 
     The model checks run on the first 64 training sequences. ``ceiling=True`` adds the ceiling estimate
     (it trains peers, with a progress bar; MiniRocket only where aeon is installed and ``minirocket=True``).

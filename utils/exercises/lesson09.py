@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from . import built_model, report
+from . import as_number, built_model, report
 
 #: Exercise 1's numbers: 80% of real steps right, sequences 30 steps long on average, padded to 60.
 REAL_ACCURACY, MEAN_LENGTH, PADDED_TO = 0.8, 30, 60
@@ -19,11 +19,9 @@ def check_inflated_accuracy(value) -> bool:
     counts as right. Within 0.005 passes."""
     real_share = MEAN_LENGTH / PADDED_TO
     expected = real_share * REAL_ACCURACY + (1 - real_share)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        print(f"✗ give one number between 0 and 1, got {value!r}")
-        return False
+    value, problem = as_number(value, "one number between 0 and 1")
+    if problem:
+        return report([problem], "")
     if math.isclose(value, expected, abs_tol=0.005):
         return report([], f"{expected:.2f}: half the array is padding, all of it 'right', so 0.80 becomes "
                           f"{expected:.2f}")
