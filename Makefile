@@ -19,7 +19,8 @@ lab:                      ## create the environment and open the course in Jupyt
 check: setup              ## the set-up check a learner runs the day before: one line per item, green or red with the fix
 	$(PY) -m utils.check_setup
 
-# make test keeps JAX's compiled programs in a folder of its own (a clean clone starts it empty)
+# make test keeps JAX's compiled programs in a folder of its own (a clean clone starts it empty). Each pass starts
+# the longest files first, by tests/file_times.json; COURSE_RECORD_TEST_TIMES=1 make test re-records it.
 TEST_CACHE ?= $(CURDIR)/.cache
 test: setup               ## create the environment; unit tests on both backends + every notebook (fast mode, 2 workers)
 	$(PY) -m ruff check --no-cache .   # the linter first: seconds, and a clear message (rules: pyproject.toml)
@@ -39,6 +40,7 @@ bench: setup              ## training speed of every route, interleaved; the com
 	$(PY) -m tools.bench_training
 	$(PY) -m tools.bench_compilation_cache   # JAX's persistent compilation cache: off, cold, warm; a notebook re-run
 	$(PY) -m tools.bench_attention_fit   # the clinic's attention_fit: ten seeds of lesson 07's Q000 pair
+	$(PY) -m tools.bench_scaling   # lesson 10: bucketing against padding to the longest; one step against sequence length
 
 notebooks: setup          ## re-run every notebook top to bottom in full mode and store its outputs
 	$(PY) -m tools.run_notebooks

@@ -35,18 +35,57 @@ def solutions(request):
     return importlib.import_module(f"solutions.{lesson}")
 
 
+#: Each file's time in a ``make test`` pass, per backend: written by ``COURSE_RECORD_TEST_TIMES=1 make test``
+#: (see :func:`pytest_sessionfinish`), read to order the files longest-first.
+FILE_TIMES = ROOT / "tests" / "file_times.json"
+RECORD_ENV = "COURSE_RECORD_TEST_TIMES"
+
+
+def _recorded_times() -> dict:
+    """This backend's recorded time per file (``path relative to the root -> seconds``); a notebook not in the
+    record falls back on its fast-mode run time (notebooks/run_times_fast.json)."""
+    backend = os.environ.get("KERAS_BACKEND", "")
+    times = json.loads(FILE_TIMES.read_text()).get(backend, {}) if FILE_TIMES.exists() else {}
+    fast_file = ROOT / "notebooks" / "run_times_fast.json"
+    fast = json.loads(fast_file.read_text()) if fast_file.exists() else {}
+    return {**{f"notebooks/{name}": seconds for name, seconds in fast.items()}, **times}
+
+
 def _longest_first(items) -> list:
-    """The notebooks first, the longest (by their recorded fast-mode time) first, then the test files: with
-    ``--dist loadfile`` each worker takes the next file when it is free, so the two workers finish together."""
-    times_file = ROOT / "notebooks" / "run_times_fast.json"
-    times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    """The files (notebooks and test files alike) in order of their recorded time, longest first; a file with no
+    record goes last, in collection order. With ``--dist loadfile`` each worker takes the next file when it is
+    free, so the longest files start first and the two workers finish together (longest-processing-time-first
+    scheduling)."""
+    times = _recorded_times()
     order = {}
     for item in items:
         order.setdefault(item.path, len(order))
+
     def key(item):
-        return (-times.get(item.path.name, 0.0), order[item.path]) if item.path.suffix == ".ipynb" else \
-            (1.0, order[item.path])
+        return -times.get(item.path.relative_to(ROOT).as_posix(), 0.0), order[item.path]
     return sorted(items, key=key)
+
+
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up each file's time (set-up, call and tear-down of every test; with xdist, as the controller receives
+    them)."""
+    path = report.nodeid.split("::")[0]
+    _durations[path] = _durations.get(path, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ``COURSE_RECORD_TEST_TIMES=1``, a whole run (no ``-k`` or file selection needed, but a partial run
+    only updates its own files) writes each file's time to tests/file_times.json under this backend."""
+    if os.environ.get(RECORD_ENV) != "1" or hasattr(session.config, "workerinput") or not _durations:
+        return
+    record = json.loads(FILE_TIMES.read_text()) if FILE_TIMES.exists() else {}
+    backend = record.setdefault(os.environ.get("KERAS_BACKEND", ""), {})
+    backend.update({path: round(seconds, 1) for path, seconds in _durations.items()})
+    record = {name: dict(sorted(times.items())) for name, times in sorted(record.items())}
+    FILE_TIMES.write_text(json.dumps(record, indent=1) + "\n")
 
 
 def pytest_collection_modifyitems(config, items):

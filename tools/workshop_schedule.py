@@ -26,7 +26,7 @@ MARKERS = re.compile(r"(<!-- schedule:start -->\n).*?(<!-- schedule:end -->)", r
 
 #: Minutes of explaining, discussion and exercises per lesson, beyond running it (an estimate, not a measurement)
 TEACHING = {"00": 20, "01": 45, "02": 40, "03": 40, "04": 40, "05": 35, "06": 35, "07a": 30, "07b": 25,
-            "08": 35, "09a": 35, "09b": 25}
+            "08": 35, "09a": 35, "09b": 25, "10a": 25, "10b": 25, "10c": 25}
 #: The half day keeps the path from a baseline to the verdict and the clinic, with shorter discussions; its
 #: longer runs are in fast mode (learners read the stored full-run verdicts together).
 HALF_DAY = (("00", 10, "full"), ("01", 30, "fast"), ("02", 25, "full"), "break", ("03", 30, "fast"),
@@ -35,8 +35,9 @@ FULL_DAY = (("00", TEACHING["00"], "full"), ("01", TEACHING["01"], "full"), "bre
             ("02", TEACHING["02"], "full"), ("03", TEACHING["03"], "full"), "lunch",
             ("04", TEACHING["04"], "full"), ("05", TEACHING["05"], "full"), "break",
             ("06", TEACHING["06"], "full"), ("07a", TEACHING["07a"], "full"),
-            ("07b", TEACHING["07b"], "full"), ("08", TEACHING["08"], "full"), ("09a", TEACHING["09a"], "full"),
-            ("09b", TEACHING["09b"], "full"))
+            ("07b", TEACHING["07b"], "full"), ("08", TEACHING["08"], "full"), "break",
+            ("09a", TEACHING["09a"], "full"), ("09b", TEACHING["09b"], "full"), ("10a", TEACHING["10a"], "full"),
+            ("10b", TEACHING["10b"], "full"), ("10c", TEACHING["10c"], "full"))
 PAUSES = {"break": ("Break", 15), "lunch": ("Lunch", 60)}
 WELCOME, WRAP_UP = 10, 10
 HALF_DAY_MINUTES = 210

@@ -16,29 +16,37 @@ def masked_softmax(scores, mask=None):
     """Softmax over the last axis that gives masked-out positions exactly 0.
 
     ``mask`` is boolean (True on real steps) and broadcastable to ``scores``. A row with no real
-    step gets all-zero weights (and so pools to a zero vector) instead of NaN.
+    step gets all-zero weights (and so pools to a zero vector) instead of NaN. Half-precision scores (float16 or
+    bfloat16, the compute dtype of a ``mixed_float16`` or ``mixed_bfloat16`` policy) are computed in float32, as
+    the Keras mixed precision guide advises for softmax, and rounded once to their own dtype at the end: each row
+    is normalised in float32 and padding stays exactly 0. Float32 and float64 scores are computed as they are.
 
     Args:
         scores: the attention scores, any shape; the softmax runs over the last axis.
         mask: boolean (True on real steps), broadcastable to ``scores``; ``None`` is a plain softmax.
 
     Returns:
-        Weights of the same shape as ``scores``: each row sums to 1 over its real steps (0 with none).
+        Weights of the same shape and dtype as ``scores``: each row sums to 1 over its real steps (0 with none).
 
     Example:
         ::
 
             weights = masked_softmax(scores, mask[:, None, :])   # (batch, T, T) scores, (batch, T) mask
     """
+    low = keras.backend.standardize_dtype(getattr(scores, "dtype", "float32"))
+    low = low if low in ("float16", "bfloat16") else None   # a mixed policy's compute dtype
+    scores = scores if low is None else ops.cast(scores, "float32")
     if mask is None:
-        return ops.softmax(scores, axis=-1)
+        weights = ops.softmax(scores, axis=-1)
+        return weights if low is None else ops.cast(weights, low)
     mask = ops.cast(mask, "bool")
     # subtract the largest *real* score so exp() cannot overflow, then zero the padding exactly
     largest = ops.max(ops.where(mask, scores, ops.full_like(scores, -np.inf)), axis=-1, keepdims=True)
     largest = ops.where(ops.isfinite(largest), largest, ops.zeros_like(largest))
     exps = ops.where(mask, ops.exp(scores - largest), ops.zeros_like(scores))
     total = ops.sum(exps, axis=-1, keepdims=True)
-    return exps / ops.maximum(total, keras.backend.epsilon())
+    weights = exps / ops.maximum(total, keras.backend.epsilon())
+    return weights if low is None else ops.cast(weights, low)
 
 
 def architecture_key(model) -> str:

@@ -183,7 +183,12 @@ def set_seed(seed: int) -> None:
 
     os.environ["PYTHONHASHSEED"] = str(int(seed))
     random.seed(int(seed))
-    keras.utils.set_random_seed(int(seed))
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(int(seed))   # seeds TensorFlow too
+    else:   # the same seeds, without importing TensorFlow only to seed it (about 5 s at a kernel's start)
+        from .keras_internals import seed_without_tensorflow
+
+        seed_without_tensorflow(int(seed))
     wanted = gpu_driver_present() if TF_OP_DETERMINISM == "auto" else TF_OP_DETERMINISM
     if keras.backend.backend() == "tensorflow" and wanted:
         import tensorflow as tf
@@ -375,15 +380,17 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
     """
     import seaborn as sns
 
-    choose_backend(backend)
+    backend = choose_backend(backend)
     cache = enable_compilation_cache()
-    # keras.utils.set_random_seed also seeds TensorFlow when it is installed, so it is imported on either
-    # backend: import it here, after the filter that drops its known harmless native log lines
+    # TensorFlow is imported on the TensorFlow backend only (a JAX notebook draws nothing from it: see
+    # set_seed), after the filter that drops its known harmless native log lines; a JAX notebook that imports it
+    # later (keras-self-attention's own package does) has the filter in place already
     _filter_native_stderr_in_kernel()
-    import tensorflow as tf
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    tf.config.list_physical_devices()  # device discovery logs its own CUDA probing (filtered as known noise)
-    tf.get_logger().setLevel("ERROR")
+        tf.config.list_physical_devices()  # device discovery logs its own CUDA probing (filtered as known noise)
+        tf.get_logger().setLevel("ERROR")
     set_seed(seed)
     sns.set_theme(context="notebook", style="whitegrid")
     print_device_report()

@@ -1,6 +1,7 @@
 """Training and evaluation: metrics, one seeded run, and the multi-seed comparison."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -325,9 +326,64 @@ def _class_weight(class_weight, y, n_classes: int) -> dict | None:
     return {int(c): float(w) for c, w in class_weight.items()}
 
 
+def replica_count(distribution) -> int:
+    """How many model replicas ``distribution`` splits each global batch over.
+
+    Args:
+        distribution: a ``keras.distribution.DataParallel`` or ``ModelParallel`` (JAX backend) or a
+            ``tf.distribute.Strategy`` (TensorFlow backend).
+
+    Returns:
+        The replica count: ``num_model_replicas`` for Keras' distributions, ``num_replicas_in_sync`` for a
+        TensorFlow strategy.
+
+    Raises:
+        ValueError: ``distribution`` is neither, or does not match the Keras backend (Keras' distribution API
+            runs on JAX here; a TensorFlow strategy on TensorFlow).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if isinstance(distribution, (keras.distribution.DataParallel, keras.distribution.ModelParallel)):
+        if backend != "jax":
+            raise ValueError(f"a keras.distribution.{type(distribution).__name__} needs the JAX backend, but Keras "
+                             f"runs on {backend!r}; on TensorFlow pass a tf.distribute.Strategy "
+                             "(e.g. tf.distribute.MirroredStrategy())")
+        return int(distribution.num_model_replicas)
+    if "tensorflow" in sys.modules and isinstance(distribution, sys.modules["tensorflow"].distribute.Strategy):
+        if backend != "tensorflow":
+            raise ValueError(f"a tf.distribute.{type(distribution).__name__} needs the TensorFlow backend, but "
+                             f"Keras runs on {backend!r}; on JAX pass keras.distribution.DataParallel(...)")
+        return int(distribution.num_replicas_in_sync)
+    raise ValueError(f"distribution must be None, a keras.distribution.DataParallel or ModelParallel (JAX) or a "
+                     f"tf.distribute.Strategy (TensorFlow), got {type(distribution).__name__}")
+
+
+def _check_distribution(distribution, batch_size: int, parts: dict[str, int]):
+    """The scope to build, compile and fit in: a null context without a distribution; else the distribution's
+    scope, after checking that its replicas split every batch evenly (``parts``: the sequence count of the
+    training part and of the validation cut, by name)."""
+    if distribution is None:
+        return contextlib.nullcontext()
+    replicas = replica_count(distribution)
+    if batch_size % replicas:
+        raise ValueError(f"the global batch size {batch_size} does not split evenly over {replicas} devices; "
+                         f"choose a batch size that is a multiple of {replicas} (e.g. "
+                         f"{max(replicas, batch_size // replicas * replicas)}) or another device count")
+    if hasattr(distribution, "num_model_replicas"):   # Keras on JAX shards every batch evenly, the last one too
+        for part, n in parts.items():
+            if n % batch_size % replicas:
+                raise ValueError(f"the last batch of the {part} holds {n % batch_size} sequences ({n} in batches of "
+                                 f"{batch_size}), which {replicas} devices cannot split evenly; choose a batch size "
+                                 f"that leaves a multiple of {replicas} over, or use {n - n % batch_size % replicas} "
+                                 "of its sequences")
+    return distribution.scope()
+
+
 def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size: int, learning_rate: float,
                  validation: float, keep_models: bool, verbose: int, label_smoothing: float = 0.0,
-                 jit_compile="auto", name: str = "", class_weight=None, loss=None, callbacks=None) -> list[RunResult]:
+                 jit_compile="auto", name: str = "", class_weight=None, loss=None, callbacks=None,
+                 distribution=None) -> list[RunResult]:
     """Train ``build(data)`` once per seed and score it on the test split, which nothing else reads.
 
     ``validation`` > 0 cuts that share of the training split off (stratified, the same for every seed):
@@ -336,6 +392,9 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     One compiled model does the training for every seed: before each seed it receives that seed's
     freshly built initial variables and a reset optimizer, so Keras traces its graph only once. The
     result is identical to a new model per seed, and much faster on a CPU.
+
+    ``distribution`` (a ``keras.distribution.DataParallel`` on JAX, a ``tf.distribute.Strategy`` on TensorFlow):
+    the models are built, compiled and trained under its scope (see :func:`run_seeds`).
     """
     import keras
 
@@ -356,10 +415,40 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
     w_fit = weights(fit_part)
     validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y)) + (
         (weights(validation_part),) if labelling else ())
+    parts = {"training split": len(fit_part), **({"validation cut": len(validation_part)} if validation else {})}
+    scope = _check_distribution(distribution, batch_size, parts)
     try:
         keras.backend.clear_session(free_memory=False)   # its gc.collect() costs 0.5 s a call and frees nothing kept
     except TypeError:                                    # a Keras without free_memory=
         keras.backend.clear_session()
+    with scope:   # after clear_session, which would forget a Keras distribution set before it
+        return _train_in_scope(build, data, seeds, epochs, batch_size, learning_rate, keep_models, verbose,
+                               jit_compile, name, class_weight, loss, callbacks, X_fit, y_fit, w_fit,
+                               validation_data)
+
+
+@contextlib.contextmanager
+def _unsharded_inputs():
+    """On JAX, predict with no Keras distribution set: the replicated weights serve inputs of any count, which
+    a data-parallel distribution would have to split evenly over its devices. Elsewhere, nothing changes."""
+    import keras
+
+    current = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if current is None:
+        yield
+        return
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(current)
+
+
+def _train_in_scope(build, data, seeds, epochs, batch_size, learning_rate, keep_models, verbose, jit_compile, name,
+                    class_weight, loss, callbacks, X_fit, y_fit, w_fit, validation_data) -> list[RunResult]:
+    """The seeds' training loop of :func:`_train_seeds`, inside the distribution's scope (if any)."""
+    import keras
+
     set_seed(seeds[0])
     trainer = build(data)
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
@@ -384,7 +473,8 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
                               validation_data=validation_data, verbose=verbose, class_weight=class_weight,
                               sample_weight=w_fit, callbacks=callbacks)
         seconds = time.perf_counter() - start
-        y_pred, train_pred = _predict_test_and_train(trainer, data)
+        with _unsharded_inputs():
+            y_pred, train_pred = _predict_test_and_train(trainer, data)
         train_acc = accuracy_on(data.train, train_pred)
         if keep_models:
             _copy_variables(trainer, model)
@@ -618,7 +708,7 @@ class SeedComparison:
 def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_models: bool = False,
               epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3, validation: float = 0.0,
               label_smoothing: float = 0.0, verbose: int = 0, jit_compile="auto",
-              class_weight=None, loss: str | None = None, callbacks=None) -> SeedComparison:
+              class_weight=None, loss: str | None = None, callbacks=None, distribution=None) -> SeedComparison:
     """Train ``build`` once per seed and collect the results (at least 2 seeds, for an interval).
 
     ``class_weight``: ``None``, ``"balanced"`` (each class weighted by ``N / (classes x its count)`` on the part
@@ -628,6 +718,11 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     Per-step labels ``(N, T)`` (sequence labelling, a ``pool="none"`` model): ``fit`` gets a per-step
     ``sample_weight`` of 1 on real steps and 0 on padded ones, and every score counts real steps only.
     ``callbacks``: Keras callbacks for each seed's ``fit`` (the appendix's per-epoch test score uses one).
+    ``distribution``: train data-parallel, in one process (lesson 10c): a Keras distribution such
+    as ``keras.distribution.DataParallel(devices=keras.distribution.list_devices())`` on JAX, or a
+    ``tf.distribute.Strategy`` such as ``tf.distribute.MirroredStrategy()`` on TensorFlow. The models are built,
+    compiled and trained under its scope, and each global batch of ``batch_size`` sequences is split evenly over its
+    devices. ``None`` (the default) trains on one device, exactly as before.
     In a notebook or a terminal, a progress line shows the seed count, the time taken and the time left.
 
     Args:
@@ -646,6 +741,8 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
         class_weight: ``None``, ``"balanced"`` or a ``{class: weight}`` dict.
         loss: ``None`` or one of :data:`ONE_HOT_LOSSES`.
         callbacks: Keras callbacks for each seed's ``fit``.
+        distribution: None, a ``keras.distribution.DataParallel`` (JAX) or a ``tf.distribute.Strategy``
+            (TensorFlow).
 
     Returns:
         A :class:`SeedComparison` scored on ``data.test``.
@@ -655,7 +752,9 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
             ``epochs`` or ``batch_size`` below 1; ``label_smoothing`` outside [0, 1); ``loss`` not one of
             :data:`ONE_HOT_LOSSES`, or given with ``label_smoothing``; a ``class_weight`` that is none of the three
             forms, or any ``class_weight`` with per-step labels; another ``jit_compile``; an impossible validation
-            cut; or ``build`` returning different architectures for different seeds.
+            cut; ``build`` returning different architectures for different seeds; a ``distribution`` that does not
+            match the Keras backend, or whose device count does not divide ``batch_size`` (on JAX, also the last
+            batch of an epoch).
 
     Example:
         ::
@@ -666,7 +765,7 @@ def run_seeds(name: str, build: Callable, data: Dataset, seeds=(0, 1, 2), keep_m
     """
     seeds = distinct_seeds(seeds)
     runs = _train_seeds(build, data, seeds, epochs, batch_size, learning_rate, validation, keep_models, verbose,
-                        label_smoothing, jit_compile, name, class_weight, loss, callbacks)
+                        label_smoothing, jit_compile, name, class_weight, loss, callbacks, distribution)
     return SeedComparison.scored_on(name, runs, data.test)
 
 
