@@ -253,7 +253,12 @@ def _registry_data():
     motif = make_motif_task(120, 40, min_len=12, max_len=20, motif_len=4, seed=0)
     return {"JapaneseVowels": jv, "motif task": motif, "motif task (noisy labels)": motif,
             "Sentiment Labelled Sentences": load_text_dataset(), "cue task": make_cue_task(120, 40, seed=0),
-            "JapaneseVowels, concatenated": concatenated_vowels(60, 20, seed=0)}
+            "JapaneseVowels, concatenated": concatenated_vowels(60, 20, seed=0),
+            # lesson 10: the step-cost models see random batches, the window pair the motif task, the streamed model
+            # a motif corpus of 4 features and 4 classes on disk; a small motif task of the same shape stands in
+            "random length-T batches (step cost)": motif, "motif task; random length-T batches (step cost)": motif,
+            "synthetic motif corpus in shards (heavy-tailed lengths)": make_motif_task(
+                120, 40, min_len=12, max_len=20, motif_len=4, n_classes=4, n_features=4, seed=0)}
 
 
 #: What the data checks truly find in the course's data sets: short reviews ("Great phone.") recur across sources,

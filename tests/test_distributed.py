@@ -13,20 +13,17 @@ import numpy as np
 import pytest
 
 from tools.launch_job import Job, job_environment, launch_job
-from utils.data import load_japanese_vowels
-from utils.distributed import (
+from utils.child_process import (
     IsolatedRun,
     WorkerFailed,
     child_environment,
     function_path,
     load_result,
-    max_weight_difference,
-    process_rows,
     run_isolated,
     save_result,
-    seed_runs,
-    train_steps,
 )
+from utils.data import load_japanese_vowels
+from utils.distributed import max_weight_difference, process_rows, seed_runs, train_steps
 from utils.registry import MODELS
 from utils.training import run_seeds
 
@@ -51,6 +48,7 @@ def children():
 def test_data_parallel_on_two_devices_ends_with_the_single_device_weights(children):
     parallel, single, _, _ = children["jax"]
     assert parallel["devices"] == 2 and single["devices"] == 1
+    assert max_weight_difference(parallel["initial"], single["initial"]) == 0.0
     assert max_weight_difference(parallel["weights"], single["weights"]) < TOLERANCE
 
 
@@ -132,6 +130,7 @@ def test_child_environment_sets_the_device_count_before_the_child_starts():
     assert "--xla_force_host_platform_device_count=3" in env["XLA_FLAGS"].split()
     assert env["XLA_FLAGS"].count("device_count") == 1 and env["KERAS_DISTRIBUTION_PROCESS_ID"] == "1"
     assert "device_count" not in child_environment(2, "tensorflow")["XLA_FLAGS"]
+    assert env["JAX_PLATFORMS"] == "cpu"     # CPU devices also where a GPU exists
     assert job_environment(1234, 2, 1) == {"KERAS_DISTRIBUTION_JOB_ADDRESSES": "localhost:1234",
                                            "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
                                            "KERAS_DISTRIBUTION_PROCESS_ID": "1"}

@@ -207,3 +207,11 @@ def test_seeding_on_jax_imports_no_tensorflow_and_draws_as_keras_does():
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[-2:] == ["False", "True"], done.stdout
+
+
+@pytest.mark.backend_free
+def test_every_xla_flag_this_run_sets_is_a_flag():
+    """XLA ignores the whole of XLA_FLAGS when one token is not a ``--flag`` (a bare ``name=value``, say): fast mode's
+    settings, the workers' one thread and a child's device count would all silently go."""
+    tokens = os.environ.get("XLA_FLAGS", "").split()
+    assert all(token.startswith("--") for token in tokens), tokens

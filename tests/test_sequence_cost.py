@@ -1,62 +1,63 @@
 import math
-from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 
-from utils.builder import build_classifier
+from utils.builder import any_length, build_classifier
+from utils.data import make_motif_task
 from utils.keras_ops import masked_softmax
 from utils.probe import attention_weights
 from utils.sequence_cost import fit_exponent, global_dtype_policy, step_cost
 
+TASK = make_motif_task(4, 4, min_len=12, max_len=12, n_classes=3, n_features=3, seed=0)   # 12 steps, 3 features
+ATTENTION = {"stem": "dense", "units": 4, "mixer": "self_attention",
+             "mixer_options": {"attention_type": "multiplicative"}}
 
-def shape(T):
-    return SimpleNamespace(max_len=T, n_features=3, n_classes=3)
 
-
-def small_attention(T):
-    """A cheap model whose memory has a T x T part: a dense stem and multiplicative self-attention."""
-    return build_classifier(shape(T), stem="dense", units=4, mixer="self_attention",
-                            mixer_options={"attention_type": "multiplicative"})
+def small_attention():
+    """A cheap model whose memory has a T x T part (a dense stem and multiplicative self-attention), any length."""
+    return any_length(build_classifier(TASK, **ATTENTION))
 
 
 # --- step_cost -------------------------------------------------------------------------------------------------
 
 
 def test_step_cost_is_positive_and_memory_grows_with_T():
-    costs = [step_cost(small_attention, T, batch_size=2, repeats=2) for T in (16, 64)]
+    model = small_attention()
+    costs = [step_cost(model, T, batch_size=2, repeats=2) for T in (16, 64)]
     for cost in costs:
         assert cost.seconds > 0 and math.isfinite(cost.seconds) and len(cost.runs) == 2
         assert cost.compile_seconds > 0 and cost.backend == keras.backend.backend()
     if keras.backend.backend() == "jax":
         small, large = costs
-        assert small.peak_bytes > 0 and large.peak_bytes > 2 * small.peak_bytes   # 4x the length: T x T scores
-        assert large.peak_bytes == (large.temp_bytes + large.argument_bytes + large.output_bytes
-                                    - large.alias_bytes)
-        assert "memory_analysis" in large.note
+        assert small.memory_bytes > 0 and large.memory_bytes > 2 * small.memory_bytes   # 4x the length: T x T
+        assert large.memory_bytes == (large.temp_bytes + large.argument_bytes + large.output_bytes
+                                      - large.alias_bytes)
+        assert "memory_analysis" in large.note and "planned" in large.note
     else:   # TensorFlow on a CPU reports no memory
-        assert all(math.isnan(cost.peak_bytes) for cost in costs) and "GPU" in costs[0].note
+        assert all(math.isnan(cost.memory_bytes) for cost in costs) and "GPU" in costs[0].note
     keras.backend.clear_session()
 
 
 def test_step_cost_leaves_the_weights_unchanged_and_takes_a_per_step_head():
-    model = build_classifier(shape(8), stem="dense", units=2, pool="none")   # a labeller: labels (batch, T)
+    model = build_classifier(TASK, stem="dense", units=2, pool="none")   # a labeller: labels (batch, T); T fixed
     before = model.get_weights()
-    assert step_cost(model, 8, batch_size=2, repeats=1, warmup=0).seconds > 0
+    assert step_cost(model, TASK.max_len, batch_size=2, repeats=1, warmup=0).seconds > 0
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     keras.backend.clear_session()
 
 
 def test_step_cost_rejects_bad_input():
+    model = small_attention()
     with pytest.raises(ValueError, match="T must be a whole number >= 1"):
-        step_cost(small_attention, 0)
+        step_cost(model, 0)
     with pytest.raises(ValueError, match="batch_size"):
-        step_cost(small_attention, 8, batch_size=0)
-    with pytest.raises(ValueError, match="length T=16"):
-        step_cost(small_attention(8), 16)   # a model built for T=8
+        step_cost(model, 8, batch_size=0)
+    with pytest.raises(ValueError, match="length T=16.*any_length"):
+        step_cost(build_classifier(TASK, **ATTENTION), 16)   # a model built for T=12
     with pytest.raises(ValueError, match="Keras model"):
-        step_cost(lambda T: None, 8)
+        step_cost(lambda T: model, 8)   # a function T -> model is not taken
     keras.backend.clear_session()
 
 
@@ -120,14 +121,18 @@ def test_masked_softmax_computes_half_precision_in_float32():
     assert keras.backend.standardize_dtype(plain.dtype) == "float32"
 
 
-def test_padding_gets_exactly_zero_attention_under_mixed_bfloat16(mixed_bfloat16):
+def padded_batch():
+    """Four sequences of 12, 9, 6 and 3 real steps, zero-padded to 12 (the builder's Masking layer masks 0)."""
     lengths = np.array([12, 9, 6, 3])
     rng = np.random.default_rng(0)
     real = np.arange(12)[None, :] < lengths[:, None]
-    X = np.where(real[..., None], rng.normal(size=(4, 12, 3)) + 2.0, 0.0).astype("float32")
+    return lengths, np.where(real[..., None], rng.normal(size=(4, 12, 3)) + 2.0, 0.0).astype("float32")
+
+
+def test_padding_gets_exactly_zero_attention_under_mixed_bfloat16(mixed_bfloat16):
+    lengths, X = padded_batch()
     keras.utils.set_random_seed(0)
-    model = build_classifier(shape(12), stem="dense", units=4, mixer="self_attention", pool="attention",
-                             mixer_options={"attention_type": "multiplicative"})
+    model = build_classifier(TASK, **{**ATTENTION, "pool": "attention"})
     assert model.get_layer("self_attention").compute_dtype == "bfloat16"
     self_weights = attention_weights(model, X, layer="self_attention")[:, 0]       # (N, query, key)
     pool_weights = attention_weights(model, X, layer="attention_pooling")          # (N, T)
@@ -137,4 +142,22 @@ def test_padding_gets_exactly_zero_attention_under_mixed_bfloat16(mixed_bfloat16
         assert np.all(self_weights[i, :n, n:] == 0) and np.all(pool_weights[i, n:] == 0)   # exactly 0
         np.testing.assert_allclose(self_weights[i, :n].sum(-1), 1.0, atol=0.02)          # bfloat16 rounding
         assert pool_weights[i, :n].sum() == pytest.approx(1.0, abs=0.02)
+    keras.backend.clear_session()
+
+
+def test_multi_head_attention_gives_padding_exactly_zero_under_mixed_bfloat16(mixed_bfloat16):
+    """Keras' MultiHeadAttention (the course's encoder mixer, as lesson 10b's model has it) has its own masked
+    softmax (keras.layers.Softmax): under bfloat16 too, a real query gives a padded key exactly 0."""
+    lengths, X = padded_batch()
+    keras.utils.set_random_seed(0)
+    model = build_classifier(TASK, stem="dense", units=4, mixer="encoder",
+                             mixer_options={"attention": "mha", "heads": 1, "ff_units": 0, "norm": "none"})
+    [name] = [layer.name for layer in model.layers if isinstance(layer, keras.layers.MultiHeadAttention)]
+    assert model.get_layer(name).compute_dtype == "bfloat16"
+    weights = attention_weights(model, X, layer=name)                   # (N, heads, query, key)
+    assert weights.dtype.name == "bfloat16"
+    weights = weights[:, 0].astype("float32")
+    for i, n in enumerate(lengths):
+        assert np.all(weights[i, :n, n:] == 0)                           # exactly 0
+        np.testing.assert_allclose(weights[i, :n].sum(-1), 1.0, atol=0.02)
     keras.backend.clear_session()

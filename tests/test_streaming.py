@@ -7,12 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from utils.builder import build_classifier
+from utils.builder import any_length, build_classifier
 from utils.streaming import (
     MANIFEST,
     ShardStream,
     all_lengths,
-    any_length,
     batch_shapes,
     bucket_batches,
     padded_length,
@@ -69,6 +68,8 @@ def test_every_sequence_comes_once_per_epoch_with_its_label_and_zero_padding(cor
             if options["pad"] == "longest":
                 assert X.shape[1] == stream.longest == max(len(s) for s in sequences)
         assert sorted(seen) == list(range(50))
+        if not options.get("shuffle", True):
+            assert seen == list(range(50))                       # shuffle=False: file order
         stream.on_epoch_end()
     X, y = stream[0]                                             # what model.fit reads
     assert X.ndim == 3 and y.shape == (len(X),)
@@ -153,6 +154,8 @@ def test_bad_input_gets_a_clear_value_error(corpus, tmp_path):
         ShardStream(corpus, round_to="fibonacci")
     with pytest.raises(ValueError, match="workers=1"):
         ShardStream(corpus, workers=2)
+    with pytest.raises(ValueError, match="bucket=True reorders"):
+        ShardStream(corpus, bucket=True, shuffle=False)          # bucketing cannot keep file order
     with pytest.raises(ValueError, match="no manifest.json"):
         ShardStream(tmp_path)
     rng = np.random.default_rng(0)
@@ -165,8 +168,13 @@ def test_bad_input_gets_a_clear_value_error(corpus, tmp_path):
     with pytest.raises(ValueError, match="differing feature counts"):
         write_shard(tmp_path / "x.npz", [rng.normal(size=(5, 3)), rng.normal(size=(5, 2))], [0, 1])
     write_shard(tmp_path / "shard-00001.npz", [rng.normal(size=(4, 3))], [1])
+    with pytest.raises(ValueError, match="label 1"):
+        write_manifest(tmp_path, n_classes=1)                    # labels 0 and 1 need n_classes >= 2
+    with pytest.raises(ValueError, match="n_classes must be"):
+        write_manifest(tmp_path, n_classes=0)
+    assert write_manifest(tmp_path, n_classes=5)["n_classes"] == 5
     manifest = write_manifest(tmp_path)
-    assert manifest["n_sequences"] == 2 and manifest["n_features"] == 3
+    assert manifest["n_sequences"] == 2 and manifest["n_features"] == 3 and manifest["n_classes"] == 2
     good = (tmp_path / MANIFEST).read_text()
 
     def edited(change):
@@ -180,6 +188,12 @@ def test_bad_input_gets_a_clear_value_error(corpus, tmp_path):
     edited(lambda m: m["shards"][1].update(n_sequences=0))
     with pytest.raises(ValueError, match="empty shard"):
         ShardStream(tmp_path)
+    edited(lambda m: m.update(format="attention-lstm-course shards 0"))
+    with pytest.raises(ValueError, match="format.*tools.write_shards"):
+        ShardStream(tmp_path)
+    edited(lambda m: m.pop("format"))
+    with pytest.raises(ValueError, match="format"):
+        read_manifest(tmp_path)
     edited(lambda m: m.pop("n_features"))
     with pytest.raises(ValueError, match="corrupt"):
         ShardStream(tmp_path)

@@ -11,7 +11,8 @@ Usage: python -m tools.bench_scaling [--repeats 6] [--lengths 64,128,256,512,102
 - **Length sweep.** One training step (``utils.sequence_cost.step_cost``: forward, backward, update) of lesson
   10b's registry models, the BiLSTM (today's path), + masked self-attention and + ``MultiHeadAttention``, at
   each length, the models taking turns at each length. Reported: seconds per step, on JAX the compiled step's
-  memory, and the exponent of each against T (the larger half of the lengths).
+  memory (XLA's planned total, not a measured peak), and the exponent of each against T (the larger half of the
+  lengths).
 
 Results go to benchmarks/scaling.json and a table in benchmarks/README.md. This is a benchmark, not a test:
 nothing here asserts a speed.
@@ -51,9 +52,10 @@ def bucketing(repeats: int, sequences: int) -> dict:
     """Seconds per epoch of each route, interleaved round by round."""
     import keras
 
+    from utils.builder import any_length
     from utils.registry import MODELS
     from utils.runtime import set_seed
-    from utils.streaming import ShardStream, all_lengths, any_length, write_shards
+    from utils.streaming import ShardStream, all_lengths, write_shards
 
     recipe = MODELS[BUCKETING_MODEL].training_recipe()
     with tempfile.TemporaryDirectory() as folder:
@@ -86,27 +88,23 @@ def bucketing(repeats: int, sequences: int) -> dict:
 
 def length_sweep(lengths: list[int], batch_size: int) -> dict:
     """One training step of each model at each length, the models taking turns (order reversed each length)."""
+    from utils.builder import any_length
     from utils.data import Dataset, SequenceSet
     from utils.registry import MODELS
     from utils.sequence_cost import fit_exponent, step_cost
 
-    def builder(name: str):
-        def build(T: int):
-            part = SequenceSet(np.zeros((2, T, 4), "float32"), np.array([0, 1]), np.full(2, T))
-            return MODELS[name].build(Dataset("sweep", part, part, ("a", "b")))
-        return build
-
-    models = {name: builder(name) for name in SWEEP_MODELS}
+    part = SequenceSet(np.zeros((2, 8, 4), "float32"), np.array([0, 1]), np.full(2, 8))   # 4 features, 2 classes
+    models = {name: any_length(MODELS[name].build(Dataset("sweep", part, part, ("a", "b")))) for name in SWEEP_MODELS}
     rows = {name: [] for name in models}
     names = list(models)
     for i, T in enumerate(lengths):
         for name in names if i % 2 == 0 else names[::-1]:
             cost = step_cost(models[name], T, batch_size=batch_size, repeats=3)
-            rows[name].append({"T": T, "seconds": cost.seconds, "peak_bytes": cost.peak_bytes})
+            rows[name].append({"T": T, "seconds": cost.seconds, "memory_bytes": cost.memory_bytes})
     result = {"batch_size": batch_size, "lengths": lengths, "models": []}
     for name, points in rows.items():
         seconds = [p["seconds"] for p in points]
-        memory = [p["peak_bytes"] for p in points]
+        memory = [p["memory_bytes"] for p in points]
         entry = {"model": name, "points": points,
                  "time_exponent": fit_exponent(lengths, seconds).exponent}
         if np.all(np.isfinite(memory)):
@@ -135,12 +133,12 @@ def write(bucket: dict, sweep: dict) -> None:
             f"{bucket['speed_up']:.1f}x [{bucket['speed_up_95ci'][0]:.1f}, {bucket['speed_up_95ci'][1]:.1f}]"
         lines.append(f"| {r['route']} | {r['padded_share']:.0%} | {r['seconds_per_epoch']:.2f} | {speed} |")
     lines += ["", f"One training step against sequence length T, batch {sweep['batch_size']} (ms per step; "
-              "MiB of the compiled step on JAX):", "",
+              "MiB of the compiled step on JAX, XLA's plan):", "",
               "| Model | " + " | ".join(f"T={T}" for T in sweep["lengths"]) + " | time exponent | memory exponent |",
               "| --- | " + " | ".join("---" for _ in sweep["lengths"]) + " | --- | --- |"]
     for m in sweep["models"]:
-        cells = [f"{p['seconds'] * 1e3:.0f} ms" + (f", {p['peak_bytes'] / 2**20:.1f} MiB"
-                                                  if np.isfinite(p["peak_bytes"]) else "") for p in m["points"]]
+        cells = [f"{p['seconds'] * 1e3:.0f} ms" + (f", {p['memory_bytes'] / 2**20:.1f} MiB"
+                                                  if np.isfinite(p["memory_bytes"]) else "") for p in m["points"]]
         lines.append(f"| {m['model']} | " + " | ".join(cells) + f" | {m['time_exponent']:.2f} | "
                      f"{m.get('memory_exponent', float('nan')):.2f} |")
     lines += ["", f"Machine: {machine['cpu_count']} CPU cores, {machine['backend']}, keras {machine['keras']}, "

@@ -13,7 +13,8 @@ from three environment variables, which ``keras.distribution.initialize()`` read
 
 On a cluster, the same variables are set on each host by its scheduler, with the coordinator's address in place of
 ``localhost`` (Keras' distribution guide, "Distributed training with Keras 3"). Here every process gets one CPU
-device (JAX's CPU collectives, gloo, connect them). If one process fails, the others are stopped (they would wait
+device, also on a machine with a GPU (``utils.child_process.child_environment`` sets ``JAX_PLATFORMS=cpu``), and
+JAX's CPU collectives (gloo) connect them. If one process fails, the others are stopped (they would wait
 for it forever); if the job outlives ``--timeout``, all are stopped. Either way the error shows the end of the
 failed process's output. Each process's logs and results stay in ``--out`` (default: a temporary folder, deleted).
 """
@@ -26,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from utils.distributed import Child, WorkerFailed, child_command, child_environment, load_result, wait_for
+from utils.child_process import Child, WorkerFailed, child_command, child_environment, load_result, wait_for
 
 
 def free_port() -> int:

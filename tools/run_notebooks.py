@@ -46,7 +46,8 @@ def execute(nb, fast: bool, cache: str | None = None) -> float:
     with tempfile.TemporaryDirectory() as empty:
         os.environ["COURSE_CACHE_DIR"] = cache or empty
         start = time.perf_counter()
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
+        # coalesce_streams: a progress line rewritten with "\r" is stored as one output, not one per update
+        NotebookClient(nb, timeout=1800, kernel_name="python3", coalesce_streams=True,
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
         return time.perf_counter() - start
 

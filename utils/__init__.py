@@ -1,10 +1,10 @@
 """Shared helpers for the course; ``utils/README.md`` shows how they fit together.
 
 Building and training: ``builder`` (the one model builder), ``registry`` (the course's named models and recipes),
-``training`` (metrics, multi-seed runs, also data-parallel), ``distributed`` (lesson 10c: code run in a fresh
-process with logical devices, and what those processes train), ``sequence_cost`` (lesson 10b: the time and
-memory of one training step against the sequence length, growth exponents), ``stats`` (intervals and paired
-verdicts), ``peers`` (MiniRocket, TF-IDF and majority baselines).
+``training`` (metrics, multi-seed runs, also data-parallel), ``child_process`` (lesson 10c: functions run in a
+fresh process with logical CPU devices), ``distributed`` (what those processes train), ``sequence_cost`` (lesson
+10b: the time and memory of one training step against the sequence length, growth exponents), ``stats``
+(intervals and paired verdicts), ``peers`` (MiniRocket, TF-IDF and majority baselines).
 Layers: ``pooling``, ``self_attention`` and ``blocks``; ``keras_ops`` (the one masked softmax, compiled functions
 cached per architecture, the one gradient function); ``keras_internals`` (the one guarded use of private Keras API).
 Reading models: ``probe`` (attention weights), ``inspection`` (layers, masks, the padding check, cuDNN eligibility),

@@ -407,6 +407,21 @@ def build_classifier(data, spec: ClassifierSpec | None = None, **fields) -> kera
     return keras.Model(inputs, outputs, name=spec.name or _model_name(spec))
 
 
+def any_length(model):
+    """The same model, taking batches of any length: its layers (and so its weights) re-wired onto an input of
+    shape ``(None, F)``. The builder fixes the input length (``data.max_len``); per-batch padding needs a model that
+    takes each batch's own length. Training either trains both.
+
+    Args:
+        model: a Keras functional model with one ``(T, F)`` sequence input, e.g. from :func:`build_classifier`.
+
+    Returns:
+        A ``keras.Model`` sharing ``model``'s layers, with input shape ``(None, None, F)``.
+    """
+    inputs = keras.Input((None, model.input_shape[-1]), name=model.inputs[0].name)
+    return keras.models.clone_model(model, input_tensors=inputs, clone_function=lambda layer: layer)
+
+
 def _model_name(spec: ClassifierSpec) -> str:
     parts = [spec.stem, spec.mixer or "", "residual" if spec.mixer and spec.uses_residual else "",
              "per_step" if spec.pool == "none" else spec.pool]

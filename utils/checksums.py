@@ -8,16 +8,22 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file.
+def sha256(path: Path, chunk: int = 1 << 16) -> str:
+    """Hex SHA-256 of a file, read ``chunk`` bytes at a time, so checking a large file (a lesson 10a shard) does
+    not hold a second copy of it in memory.
 
     Args:
         path: the file.
+        chunk: bytes read at a time.
 
     Returns:
         The 64-character hexadecimal digest of the file's bytes.
     """
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def listed_files(data_dir: Path | str = DATA_DIR) -> dict[str, str]:

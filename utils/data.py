@@ -206,6 +206,24 @@ def load_japanese_vowels(data_dir: Path | str = DATA_DIR, normalise: bool = True
     return Dataset("JapaneseVowels", parts["train"], parts["test"], class_names)
 
 
+def draw_motifs(rng: np.random.Generator, n_classes: int, motif_len: int, n_features: int) -> np.ndarray:
+    """The classes' motifs of the motif task: Gaussian patterns, each scaled to unit RMS. :func:`make_motif_task`
+    and lesson 10a's sharded corpus (``utils.streaming.write_shards``) draw them here.
+
+    Args:
+        rng: the generator to draw from (it advances by ``n_classes * motif_len * n_features`` normals).
+        n_classes: classes, one motif each.
+        motif_len: the motif's length in steps.
+        n_features: channels per step.
+
+    Returns:
+        ``(n_classes, motif_len, n_features)`` float64.
+    """
+    motifs = rng.standard_normal((n_classes, motif_len, n_features))
+    motifs /= np.sqrt((motifs ** 2).mean(axis=(1, 2), keepdims=True))
+    return motifs
+
+
 def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 100, max_len: int = 200,
                     n_classes: int = 4, n_features: int = 4, motif_len: int = 8, snr: float = 2.0,
                     label_noise: float = 0.0, seed: int = 0) -> Dataset:
@@ -251,8 +269,7 @@ def make_motif_task(n_train: int = 3000, n_test: int = 1000, *, min_len: int = 1
     if not 0.0 <= label_noise < 1.0:
         raise ValueError(f"label_noise must lie in [0, 1), got {label_noise}")
     rng = np.random.default_rng(seed)
-    motifs = rng.standard_normal((n_classes, motif_len, n_features))
-    motifs /= np.sqrt((motifs ** 2).mean(axis=(1, 2), keepdims=True))
+    motifs = draw_motifs(rng, n_classes, motif_len, n_features)
 
     def sample(n: int) -> SequenceSet:
         lengths = rng.integers(min_len, max_len + 1, size=n).astype(np.int32)

@@ -249,10 +249,11 @@ LABELLING_SPECS = {   # attention reads the tokens, ahead of the BiLSTM (lesson 
 }
 _JV_PER_STEP = ClassifierSpec(units=32, pool="none")
 
-# lesson 10b: long sequences. The cost sweep builds the first three for random sequences of each length T and times
-# one training step; the last two train on the motif task (a short local motif decides the class), full attention
-# against a local window. The recipe was chosen on training sequences only: two seeds of both self-attention models
-# with a 20% validation cut for 12 epochs; validation accuracy had levelled off by epoch 10.
+# lesson 10b: long sequences. The cost sweep builds the first three once (re-wired by utils.builder.any_length to take
+# any length) and times one training step on random sequences of each length T; the last two train on the motif
+# task (a short local motif decides the class), full attention against a local window. The recipe was chosen on
+# training sequences only: two seeds of both self-attention models with a 20% validation cut for 12 epochs;
+# validation accuracy had levelled off by epoch 10.
 _MOTIF10 = Recipe(10, 2, batch_size=32, learning_rate=1e-2)
 _PORT10 = {"attention_type": "multiplicative"}
 LONG_SEQUENCE_SPECS = {   # one BiLSTM(16), the mixer after it with a residual, masked average pooling

@@ -1,8 +1,8 @@
 """What one training step costs against the sequence length T (lesson 10b): time, memory, and the exponent.
 
 - :func:`step_cost` times one training step of a model on a batch of length-``T`` sequences (forward pass, backward
-  pass, a plain gradient-descent update) and, on JAX, reads the compiled step's memory from XLA's
-  ``memory_analysis()``.
+  pass, a plain gradient-descent update) and, on JAX, reads XLA's planned memory for the compiled step from
+  ``memory_analysis()`` (a plan made when compiling, not a measured peak).
 - :func:`fit_exponent` fits ``cost ~ c * T**k`` on log-log axes over the largest lengths and returns ``k``.
 - :func:`global_dtype_policy` sets Keras' global dtype policy (``"mixed_bfloat16"`` ...) for a ``with`` block and
   restores the previous one after it, also when the block fails.
@@ -33,10 +33,12 @@ MEMORY_FIELDS = ("temp_size_in_bytes", "argument_size_in_bytes", "output_size_in
 class StepCost:
     """The cost of one training step at one sequence length.
 
-    ``peak_bytes`` is ``temp + argument + output - alias`` of the compiled step (JAX): the step's own buffers
-    (``temp``: activations kept for the backward pass, gradients, scratch), its inputs (weights, the batch) and its
-    outputs (new weights, the loss), less the output buffers that reuse an input's (``alias``; 0 unless buffers are
-    donated). It is XLA's plan for the step, not the process's resident size. NaN where it is not available.
+    On JAX ``memory_bytes`` is XLA's planned total for the compiled step, ``temp + argument + output - alias``: the
+    step's own buffers (``temp``: activations kept for the backward pass, gradients, scratch), its inputs (the
+    weights, the batch) and its outputs (the new weights, the loss), less the output buffers that reuse an input's
+    (``alias``; 0 unless buffers are donated). The weights are counted twice, as inputs and as outputs. It is a plan
+    made when compiling, not a measured peak, and not the process's resident size. On TensorFlow with a GPU it is
+    the GPU allocator's measured peak during the timed runs; NaN where neither is available.
 
     Args:
         T: the sequence length.
@@ -44,7 +46,7 @@ class StepCost:
         seconds: the median time of one step over the timed runs.
         runs: every timed run, in seconds.
         compile_seconds: the time to trace and compile the step (not in ``seconds``).
-        peak_bytes: the compiled step's memory (see above), or NaN.
+        memory_bytes: the compiled step's memory (see above), or NaN.
         temp_bytes: XLA's ``temp_size_in_bytes``, or NaN.
         argument_bytes: XLA's ``argument_size_in_bytes``, or NaN.
         output_bytes: XLA's ``output_size_in_bytes``, or NaN.
@@ -58,7 +60,7 @@ class StepCost:
     seconds: float
     runs: tuple
     compile_seconds: float
-    peak_bytes: float
+    memory_bytes: float
     temp_bytes: float
     argument_bytes: float
     output_bytes: float
@@ -93,20 +95,16 @@ class ExponentFit:
         return f"exponent {self.exponent:.2f}{spread} (T {self.T_low}-{self.T_high}, {self.points} lengths)"
 
 
-def _model_for(model, T: int) -> keras.Model:
-    """``model`` itself, or ``model(T)`` when it is a builder; a ValueError unless its input takes length T."""
+def _check_model(model, T: int) -> keras.Model:
+    """``model`` itself; a ValueError unless it is a Keras model with one sequence input that takes length T."""
     if not isinstance(model, keras.Model):
-        if not callable(model):
-            raise ValueError(f"model must be a Keras model or a function T -> Keras model, got {type(model).__name__}")
-        model = model(T)
-        if not isinstance(model, keras.Model):
-            raise ValueError(f"the builder must return a Keras model for T={T}, got {type(model).__name__}")
+        raise ValueError(f"model must be a Keras model, got {type(model).__name__}")
     if not model.inputs or len(model.inputs) != 1:
         raise ValueError("step_cost measures a model with one sequence input (batch, T[, features])")
     shape = tuple(model.inputs[0].shape)
     if len(shape) < 2 or shape[1] not in (None, T):
-        raise ValueError(f"the model's input {shape} does not take sequences of length T={T}; build one for this "
-                         "length (pass a function T -> model) or give its input length None")
+        raise ValueError(f"the model's input {shape} does not take sequences of length T={T}; give its input length "
+                         "None (utils.builder.any_length(model)) or build it for this length")
     return model
 
 
@@ -180,17 +178,18 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
     (random labels; per-step labels for a per-step head). It is compiled first (``compile_seconds``), run
     ``warmup`` times untimed, then ``repeats`` times; ``seconds`` is the median.
 
-    Memory: on JAX, ``jax.jit(step).lower(...).compile().memory_analysis()``, XLA's plan for exactly this step; the
-    fields summed into ``peak_bytes`` are ``temp + argument + output - alias`` (see :class:`StepCost`). On
-    TensorFlow, ``tf.config.experimental.get_memory_info`` reports a peak for a GPU only (on a CPU it reports 0), so
-    there the memory is the GPU's peak during the timed runs (weights and everything else the process holds on
-    it included), and NaN on a CPU; ``note`` says which.
+    Memory: on JAX, ``jax.jit(step).lower(...).compile().memory_analysis()``, XLA's plan for exactly this step,
+    made when compiling: ``memory_bytes`` is its planned total ``temp + argument + output - alias``, weights counted
+    as inputs and again as outputs (see :class:`StepCost`); it is not a measured peak. On TensorFlow,
+    ``tf.config.experimental.get_memory_info`` reports a peak for a GPU only (on a CPU it reports 0), so there the
+    memory is the GPU allocator's measured peak during the timed runs (weights and everything else the process
+    holds on it included), and NaN on a CPU; ``note`` says which.
 
     The model's weights are left as they were: the JAX step is pure, and on TensorFlow they are restored.
 
     Args:
-        model: a built Keras model with one sequence input, or a function ``T -> model`` (the course's builder
-            makes models of one fixed length).
+        model: a built Keras model with one sequence input of length ``T`` or ``None``. The course's builder fixes
+            the length; ``utils.builder.any_length(model)`` gives one model for every ``T``.
         T: the sequence length, a whole number >= 1.
         batch_size: the sequences per step, >= 1.
         repeats: the timed runs, >= 1.
@@ -202,15 +201,16 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
         A :class:`StepCost`.
 
     Raises:
-        ValueError: ``T``, ``batch_size``, ``repeats`` or ``warmup`` is not a whole number in range; the model's
-            input does not take length ``T``; it has more than one input; an integer input without an
-            ``Embedding``; or a backend other than JAX and TensorFlow.
+        ValueError: ``T``, ``batch_size``, ``repeats`` or ``warmup`` is not a whole number in range; ``model`` is
+            not a Keras model, its input does not take length ``T`` or it has more than one input; an integer input
+            without an ``Embedding``; or a backend other than JAX and TensorFlow.
 
     Example:
         ::
 
-            cost = step_cost(lambda T: build_classifier(shape(T), units=16), 1024, batch_size=8)
-            cost.seconds, cost.peak_bytes
+            model = any_length(build_classifier(data, units=16))
+            costs = [step_cost(model, T, batch_size=8) for T in (256, 512, 1024)]
+            costs[-1].seconds, costs[-1].memory_bytes
     """
     T = whole_number("T", T)
     batch_size = whole_number("batch_size", batch_size)
@@ -219,7 +219,7 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
     backend = keras.backend.backend()
     if backend not in ("jax", "tensorflow"):
         raise ValueError(f"step_cost runs on the jax and tensorflow backends, not {backend!r}")
-    model = _model_for(model, T)
+    model = _check_model(model, T)
     x, y = _batch(model, T, batch_size, seed)
     memory = dict.fromkeys(MEMORY_FIELDS, math.nan)
     start = time.perf_counter()
@@ -227,8 +227,8 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
         run, analysis = _jax_step(model, x, y, learning_rate)
         if analysis is not None:
             memory = {name: float(getattr(analysis, name)) for name in MEMORY_FIELDS}
-        note = ("XLA memory_analysis() of the compiled step: temp + argument + output - alias" if analysis is not None
-                else "this JAX platform gives no memory_analysis(): memory is NaN")
+        note = ("XLA memory_analysis() of the compiled step, planned: temp + argument + output - alias"
+                if analysis is not None else "this JAX platform gives no memory_analysis(): memory is NaN")
         saved = None
     else:
         import tensorflow as tf
@@ -239,6 +239,8 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
         note = ("tf.config.experimental.get_memory_info: the GPU's peak during the timed runs" if gpus else
                 "TensorFlow reports memory for a GPU only (get_memory_info gives 0 on a CPU): memory is NaN")
     compile_seconds = time.perf_counter() - start
+    total = (memory["temp_size_in_bytes"] + memory["argument_size_in_bytes"] + memory["output_size_in_bytes"]
+             - memory["alias_size_in_bytes"])   # XLA's planned total on JAX; NaN on TensorFlow
     try:
         for _ in range(warmup):
             run()
@@ -250,16 +252,11 @@ def step_cost(model, T: int, *, batch_size: int = 8, repeats: int = 3, warmup: i
             run()
             runs.append(time.perf_counter() - start)
         if backend == "tensorflow" and gpus:
-            memory["temp_size_in_bytes"] = float(tf.config.experimental.get_memory_info(gpus[0].name)["peak"])
+            total = float(tf.config.experimental.get_memory_info(gpus[0].name)["peak"])   # measured
     finally:
         if saved is not None:
             model.set_weights(saved)
-    if backend == "jax":
-        peak = (memory["temp_size_in_bytes"] + memory["argument_size_in_bytes"] + memory["output_size_in_bytes"]
-                - memory["alias_size_in_bytes"])
-    else:
-        peak = memory["temp_size_in_bytes"]
-    return StepCost(T, batch_size, statistics.median(runs), tuple(runs), compile_seconds, peak,
+    return StepCost(T, batch_size, statistics.median(runs), tuple(runs), compile_seconds, total,
                     memory["temp_size_in_bytes"], memory["argument_size_in_bytes"], memory["output_size_in_bytes"],
                     memory["alias_size_in_bytes"], backend, note)
 

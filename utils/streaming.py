@@ -19,7 +19,6 @@ padding without rounding compiles many; rounding keeps that number small.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -27,6 +26,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .checksums import sha256
+from .data import draw_motifs
 from .validators import whole_number
 
 MANIFEST = "manifest.json"
@@ -36,24 +37,6 @@ ROUNDINGS = (None, "pow2")   # or a whole number k: round up to a multiple of k
 
 
 # --------------------------------------------------------------------------------------------------- writing
-def file_sha256(path, chunk: int = 1 << 16) -> str:
-    """Hex SHA-256 of a file, read in chunks (unlike :func:`utils.checksums.sha256`, which reads the whole file at
-    once), so checking a shard does not hold a second copy of it in memory.
-
-    Args:
-        path: the file.
-        chunk: bytes read at a time.
-
-    Returns:
-        The 64-character hexadecimal digest.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while block := file.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def heavy_tailed_lengths(n: int, *, median: float = 40.0, sigma: float = 0.8, min_len: int = 8, max_len: int = 512,
                          rng=None) -> np.ndarray:
     """Sequence lengths from a lognormal distribution, clipped to ``[min_len, max_len]``: most sequences are short,
@@ -80,22 +63,6 @@ def heavy_tailed_lengths(n: int, *, median: float = 40.0, sigma: float = 0.8, mi
         raise ValueError(f"median and sigma must be > 0, got {median} and {sigma}")
     rng = np.random.default_rng(0) if rng is None else rng
     return np.clip(np.round(rng.lognormal(np.log(median), sigma, size=n)), min_len, max_len).astype(np.int32)
-
-
-def class_motifs(n_classes: int, motif_len: int, n_features: int, seed: int) -> np.ndarray:
-    """The classes' motifs, as :func:`utils.data.make_motif_task` draws them: Gaussian, scaled to unit RMS.
-
-    Args:
-        n_classes: classes, one motif each.
-        motif_len: the motif's length in steps.
-        n_features: channels per step.
-        seed: the random seed.
-
-    Returns:
-        ``(n_classes, motif_len, n_features)`` float64.
-    """
-    motifs = np.random.default_rng(seed).standard_normal((n_classes, motif_len, n_features))
-    return motifs / np.sqrt((motifs ** 2).mean(axis=(1, 2), keepdims=True))
 
 
 def _check_sequences(sequences, labels) -> tuple[list[np.ndarray], np.ndarray]:
@@ -148,7 +115,7 @@ def _shard_summary(path: Path) -> dict:
     lengths = np.diff(offsets)
     return {"file": path.name, "n_sequences": int(len(y)), "n_steps": int(offsets[-1]), "n_features": int(X.shape[1]),
             "longest": int(lengths.max()) if len(lengths) else 0, "n_classes": int(y.max()) + 1 if len(y) else 0,
-            "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+            "bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
 def write_manifest(folder, n_classes: int | None = None, about: dict | None = None) -> dict:
@@ -157,24 +124,31 @@ def write_manifest(folder, n_classes: int | None = None, about: dict | None = No
 
     Args:
         folder: the corpus folder.
-        n_classes: the number of classes (default: the largest label seen + 1).
+        n_classes: the number of classes, at least 1 and above every label (default: the largest label seen + 1).
         about: anything else to record (e.g. how the corpus was generated).
 
     Returns:
         The manifest, as written.
 
     Raises:
-        ValueError: no shards, an empty shard, or shards with differing feature counts.
+        ValueError: no shards, an empty shard, shards with differing feature counts, ``n_classes < 1``, or a label
+            ``>= n_classes``.
     """
+    if n_classes is not None:
+        whole_number("n_classes", n_classes)
     folder = Path(folder)
     paths = sorted(folder.glob(SHARD_PATTERN))
     if not paths:
         raise ValueError(f"no {SHARD_PATTERN} files in the folder; write them with write_shard or write_shards")
     shards = [_shard_summary(p) for p in paths]
     _check_shard_entries(shards)
+    seen = max(s["n_classes"] for s in shards)
+    if n_classes is not None and seen > n_classes:
+        raise ValueError(f"n_classes={n_classes}, but the shards hold the label {seen - 1} (labels are class indices "
+                         f"0..n_classes - 1); pass n_classes >= {seen}, or fix the labels")
     manifest = {"format": FORMAT, "n_sequences": sum(s["n_sequences"] for s in shards),
                 "n_steps": sum(s["n_steps"] for s in shards), "n_features": shards[0]["n_features"],
-                "n_classes": int(n_classes or max(s["n_classes"] for s in shards)),
+                "n_classes": int(seen if n_classes is None else n_classes),
                 "longest": max(s["longest"] for s in shards), "bytes": sum(s["bytes"] for s in shards),
                 "about": about or {}, "shards": shards}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
@@ -198,8 +172,8 @@ def write_shards(folder, n_sequences: int, *, shard_size: int = 10_000, seed: in
     """Write a synthetic corpus: variable-length sequences with heavy-tailed lengths, in shards, with a manifest.
 
     The task is the course's motif task (:func:`utils.data.make_motif_task`): Gaussian noise, and the class's
-    motif (:func:`class_motifs`, scaled by ``snr``) added at a random place, so the course's BiLSTM can learn it.
-    Lengths come from :func:`heavy_tailed_lengths`. Shard ``k`` draws from its own generator, seeded with
+    motif (:func:`utils.data.draw_motifs`, scaled by ``snr``) added at a random place, so the course's BiLSTM can
+    learn it. Lengths come from :func:`heavy_tailed_lengths`. Shard ``k`` draws from its own generator, seeded with
     ``(seed, k)``, so the corpus is the same for a seed whatever the order shards are written in.
 
     Args:
@@ -238,7 +212,7 @@ def write_shards(folder, n_sequences: int, *, shard_size: int = 10_000, seed: in
     folder.mkdir(parents=True, exist_ok=True)
     for old in [*folder.glob(SHARD_PATTERN), folder / MANIFEST]:
         old.unlink(missing_ok=True)
-    motifs = class_motifs(n_classes, motif_len, n_features, seed)
+    motifs = draw_motifs(np.random.default_rng(seed), n_classes, motif_len, n_features)
     for k, first in enumerate(range(0, n_sequences, shard_size)):
         n = min(shard_size, n_sequences - first)
         rng = np.random.default_rng([seed, k])
@@ -256,7 +230,7 @@ def write_shards(folder, n_sequences: int, *, shard_size: int = 10_000, seed: in
 
 
 def read_manifest(folder) -> dict:
-    """The corpus's manifest, checked: its format, counts, and every shard file present.
+    """The corpus's manifest, checked: its format (:data:`FORMAT`), counts, and every shard file present.
 
     Args:
         folder: the corpus folder.
@@ -265,8 +239,9 @@ def read_manifest(folder) -> dict:
         The manifest as a dict.
 
     Raises:
-        ValueError: no manifest, a manifest that is not valid JSON or lacks a field, an empty shard, shards with
-            differing feature counts, or a shard file that is missing.
+        ValueError: no manifest, a manifest that is not valid JSON or lacks a field, a manifest of another format
+            (or format version), an empty shard, shards with differing feature counts, or a shard file that is
+            missing.
     """
     path = Path(folder) / MANIFEST
     if not path.exists():
@@ -282,6 +257,10 @@ def read_manifest(folder) -> dict:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{MANIFEST} is corrupt ({type(error).__name__}: {error}); rewrite it with "
                          "write_manifest(folder)") from None
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"the corpus in {folder} has manifest format {manifest.get('format')!r}, this reader "
+                         f"reads {FORMAT!r}; re-write the corpus with python -m tools.write_shards (or "
+                         "write_manifest(folder) for your own shards)")
     if not shards:
         raise ValueError(f"{MANIFEST} lists no shards; rewrite the corpus")
     _check_shard_entries(shards)
@@ -479,16 +458,18 @@ class ShardStream(keras.utils.PyDataset):
         round_to: with ``pad="batch"``: None, a whole number or ``"pow2"`` (see :func:`padded_length`).
         bucket: batch sequences of similar length together (:func:`bucket_batches`) within each shard.
         window: the bucketing window (see :func:`bucket_batches`).
-        shuffle: False keeps the shards and the sequences in file order (for predictions in corpus order).
+        shuffle: False keeps the shards and the sequences in file order (for predictions in corpus order). It
+            needs ``bucket=False``: bucketing reorders the sequences by length, so it cannot keep file order (with
+            ``shuffle=True`` the seed still makes its batches repeatable).
         verify: check each shard's SHA-256 when it is loaded.
         **kwargs: ``keras.utils.PyDataset``'s ``max_queue_size``. Worker threads or processes (``workers > 1``,
             ``use_multiprocessing``) are refused: each would ask for batches of other shards at once, and the
             one-shard bound would no longer hold.
 
     Raises:
-        ValueError: ``batch_size < 1``, an unknown ``pad`` or ``round_to``, ``workers > 1`` or
-            ``use_multiprocessing``; and as :func:`read_manifest`. Loading a shard raises a ValueError when its
-            checksum or its contents differ from the manifest.
+        ValueError: ``batch_size < 1``, an unknown ``pad`` or ``round_to``, ``bucket=True`` with ``shuffle=False``,
+            ``workers > 1`` or ``use_multiprocessing``; and as :func:`read_manifest`. Loading a shard raises a
+            ValueError when its checksum or its contents differ from the manifest.
 
     Example:
         ::
@@ -508,6 +489,10 @@ class ShardStream(keras.utils.PyDataset):
         if pad not in ("batch", "longest"):
             raise ValueError(f"pad must be 'batch' (each batch's own longest) or 'longest' (the corpus's), got {pad!r}")
         padded_length(1, round_to)   # checks round_to
+        if bucket and not shuffle:
+            raise ValueError("bucket=True reorders the sequences by length (in a seeded random order), so it cannot "
+                             "keep file order as shuffle=False asks; use bucket=False for file order, or keep "
+                             "shuffle=True (the seed makes the batches repeatable)")
         self.folder, self.seed, self.pad, self.round_to = Path(folder), seed, pad, round_to
         self.bucket, self.window, self.shuffle, self.verify = bucket, window, shuffle, verify
         self.manifest = read_manifest(self.folder)
@@ -525,7 +510,7 @@ class ShardStream(keras.utils.PyDataset):
     @property
     def max_len(self) -> int:
         """The corpus's longest sequence: the input length of a model built for the stream (``build_classifier``
-        reads it); :func:`any_length` lets that model take shorter batches."""
+        reads it); :func:`utils.builder.any_length` lets that model take shorter batches."""
         return self.longest
 
     def __len__(self) -> int:
@@ -547,7 +532,7 @@ class ShardStream(keras.utils.PyDataset):
     def _load(self, k: int):
         entry = self.shards[k]
         path = self.folder / entry["file"]
-        if self.verify and file_sha256(path) != entry["sha256"]:
+        if self.verify and sha256(path) != entry["sha256"]:
             raise ValueError(f"{entry['file']}'s SHA-256 differs from {MANIFEST}: the file changed or is corrupt; "
                              "copy it again, or rewrite the corpus")
         self._held = None   # drop the shard held before reading the next: never two in memory
@@ -616,21 +601,6 @@ def predict_in_order(model, stream: ShardStream) -> np.ndarray:
         ids, X, _ = stream.batch(i)
         out[ids] = np.asarray(model.predict_on_batch(X))
     return out
-
-
-def any_length(model):
-    """The same model, taking batches of any length: its layers (and so its weights) re-wired onto an input of
-    shape ``(None, F)``. The builder fixes the input length (``data.max_len``); per-batch padding needs a model that
-    takes each batch's own length. Training either trains both.
-
-    Args:
-        model: a Keras functional model with one ``(T, F)`` sequence input, e.g. from ``build_classifier``.
-
-    Returns:
-        A ``keras.Model`` sharing ``model``'s layers, with input shape ``(None, None, F)``.
-    """
-    inputs = keras.Input((None, model.input_shape[-1]), name=model.inputs[0].name)
-    return keras.models.clone_model(model, input_tensors=inputs, clone_function=lambda layer: layer)
 
 
 def all_lengths(folder) -> np.ndarray:
