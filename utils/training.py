@@ -334,7 +334,8 @@ def replica_count(distribution) -> int:
             ``tf.distribute.Strategy`` (TensorFlow backend).
 
     Returns:
-        The replica count: ``num_model_replicas`` for Keras' distributions, ``num_replicas_in_sync`` for a
+        The replica count: for Keras' distributions the device mesh's size along the batch axis (what newer Keras
+        calls ``num_model_replicas``; Colab's Keras 3.13 lacks that property), ``num_replicas_in_sync`` for a
         TensorFlow strategy.
 
     Raises:
@@ -349,7 +350,8 @@ def replica_count(distribution) -> int:
             raise ValueError(f"a keras.distribution.{type(distribution).__name__} needs the JAX backend, but Keras "
                              f"runs on {backend!r}; on TensorFlow pass a tf.distribute.Strategy "
                              "(e.g. tf.distribute.MirroredStrategy())")
-        return int(distribution.num_model_replicas)
+        mesh = distribution.device_mesh
+        return int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
     if "tensorflow" in sys.modules and isinstance(distribution, sys.modules["tensorflow"].distribute.Strategy):
         if backend != "tensorflow":
             raise ValueError(f"a tf.distribute.{type(distribution).__name__} needs the TensorFlow backend, but "
@@ -370,7 +372,9 @@ def _check_distribution(distribution, batch_size: int, parts: dict[str, int]):
         raise ValueError(f"the global batch size {batch_size} does not split evenly over {replicas} devices; "
                          f"choose a batch size that is a multiple of {replicas} (e.g. "
                          f"{max(replicas, batch_size // replicas * replicas)}) or another device count")
-    if hasattr(distribution, "num_model_replicas"):   # Keras on JAX shards every batch evenly, the last one too
+    import keras
+
+    if isinstance(distribution, keras.distribution.Distribution):   # Keras on JAX splits every batch, the last too
         for part, n in parts.items():
             if n % batch_size % replicas:
                 raise ValueError(f"the last batch of the {part} holds {n % batch_size} sequences ({n} in batches of "
