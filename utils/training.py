@@ -374,7 +374,8 @@ def _check_distribution(distribution, batch_size: int, parts: dict[str, int]):
                          f"{max(replicas, batch_size // replicas * replicas)}) or another device count")
     import keras
 
-    if isinstance(distribution, keras.distribution.Distribution):   # Keras on JAX splits every batch, the last too
+    # Keras on JAX splits every batch, the last too
+    if isinstance(distribution, (keras.distribution.DataParallel, keras.distribution.ModelParallel)):
         for part, n in parts.items():
             if n % batch_size % replicas:
                 raise ValueError(f"the last batch of the {part} holds {n % batch_size} sequences ({n} in batches of "
