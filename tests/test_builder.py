@@ -1,5 +1,6 @@
 """The one builder: every registry model matches its recorded fingerprint; the spec's validator; every stem,
-mixer and pool keeps padding out of the prediction."""
+mixer and pool keeps padding out of the prediction; any_length re-wires a model to any length, but not a Flatten
+read-out."""
 import json
 
 import keras
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 import tools.record_fingerprints as fingerprints
-from utils.builder import MIXERS, POOLS, STEMS, ClassifierSpec, build_classifier
+from utils.builder import MIXERS, POOLS, STEMS, ClassifierSpec, any_length, build_classifier
 from utils.data import make_motif_task
 from utils.inspection import PADDING_TOLERANCE, cudnn_problems, lstm_layers, padding_gap
 from utils.registry import MODELS, course_model, registry_table
@@ -84,6 +85,16 @@ def test_flatten_is_the_pool_that_ties_the_model_to_one_length(task):
     model = build_classifier(task, units=8, pool="flatten")
     with pytest.raises(Exception):   # noqa: B017 - each backend raises its own error type for the shape
         padding_gap(model, task.test.X, task.test.lengths)
+
+
+def test_any_length_shares_the_layers_and_refuses_a_flatten_read_out(task):
+    model = build_classifier(task, units=4)
+    flexible = any_length(model)
+    assert flexible.input_shape == (None, None, task.n_features) and flexible.weights[0] is model.weights[0]
+    assert flexible(np.zeros((2, task.max_len + 5, task.n_features), "float32")).shape == (2, task.n_classes)
+    with pytest.raises(ValueError, match=r"Flatten layer\(s\) \['flatten'\].*12 steps.*pool='average'"):
+        any_length(build_classifier(task, units=4, pool="flatten"))
+    keras.backend.clear_session()
 
 
 def test_embedding_stem_masks_token_padding():

@@ -179,36 +179,6 @@ def test_fast_mode_on_jax_turns_off_most_xla_optimisations_and_full_mode_does_no
         assert out == expected, (fast, out)
 
 
-SEED_ON_JAX = """
-import random, sys
-import numpy as np
-from utils.runtime import choose_backend, set_seed
-choose_backend("jax")
-import keras
-
-def draws():
-    return [keras.ops.convert_to_numpy(keras.random.normal((4,))), np.random.rand(3), random.random(),
-            keras.ops.convert_to_numpy(keras.initializers.GlorotUniform()((3, 2)))]
-
-set_seed(7)
-ours = draws()
-imported = "tensorflow" in sys.modules
-keras.utils.set_random_seed(7)
-print(imported, all(np.array_equal(a, b) for a, b in zip(ours, draws())))
-"""
-
-
-@pytest.mark.backend_free   # a fresh JAX process, whatever this process's backend
-def test_seeding_on_jax_imports_no_tensorflow_and_draws_as_keras_does():
-    """set_seed on JAX skips TensorFlow (5 s at each kernel start) and gives the same draws as
-    keras.utils.set_random_seed: Keras' generator, NumPy's, Python's and an initializer."""
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", SEED_ON_JAX], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split()[-2:] == ["False", "True"], done.stdout
-
-
 @pytest.mark.backend_free
 def test_every_xla_flag_this_run_sets_is_a_flag():
     """XLA ignores the whole of XLA_FLAGS when one token is not a ``--flag`` (a bare ``name=value``, say): fast mode's

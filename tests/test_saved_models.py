@@ -45,17 +45,12 @@ def _rewrite(path: Path, config=None, metadata=None) -> None:
 
 # ------------------------------------------------------------------ models saved with the package, loaded on JAX
 
-SAVE_WITH_THE_PACKAGE = """
-    import sys
-    from pathlib import Path
+def _save_with_the_package(out: Path) -> list[str]:
+    """Train and save two models that use keras-self-attention's own layers (TensorFlow only), every option the
+    port supports across them; their predictions on a probe go next to the files. The names of the files."""
+    from keras_self_attention import SeqSelfAttention as PackageSelfAttention
+    from keras_self_attention import SeqWeightedAttention as PackageWeightedAttention
 
-    import keras
-    import numpy as np
-    from keras import layers
-    from keras_self_attention import SeqSelfAttention, SeqWeightedAttention
-
-    assert keras.backend.backend() == "tensorflow"
-    out = Path(sys.argv[1])
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     T, F = 6, 3
@@ -80,16 +75,16 @@ SAVE_WITH_THE_PACKAGE = """
 
     models = {  # two attention layers in each model: every option set the port supports, in two compilations
         "sequential": sequential(
-            SeqSelfAttention(units=4, name="ssa"),
-            SeqSelfAttention(attention_type="multiplicative", attention_width=2, history_only=True,
-                             use_attention_bias=False, name="ssa_causal"),
-            SeqWeightedAttention(name="swa")),
+            PackageSelfAttention(units=4, name="ssa"),
+            PackageSelfAttention(attention_type="multiplicative", attention_width=2, history_only=True,
+                                 use_attention_bias=False, name="ssa_causal"),
+            PackageWeightedAttention(name="swa")),
         "functional": functional(
-            SeqSelfAttention(attention_type="multiplicative", attention_width=3, attention_activation="sigmoid",
-                             return_attention=False, name="ssa"),
-            SeqSelfAttention(units=5, history_only=True, use_additive_bias=False, use_attention_bias=False,
-                             name="ssa_causal"),
-            SeqWeightedAttention(use_bias=False, name="swa")),
+            PackageSelfAttention(attention_type="multiplicative", attention_width=3, attention_activation="sigmoid",
+                                 return_attention=False, name="ssa"),
+            PackageSelfAttention(units=5, history_only=True, use_additive_bias=False, use_attention_bias=False,
+                                 name="ssa_causal"),
+            PackageWeightedAttention(use_bias=False, name="swa")),
     }
     np.save(out / "probe.npy", probe)
     for name, model in models.items():
@@ -97,8 +92,8 @@ SAVE_WITH_THE_PACKAGE = """
         model.fit(X, y, epochs=1, batch_size=8, verbose=0)
         model.save(out / f"{name}.keras")
         np.save(out / f"{name}.npy", np.asarray(model(probe)))
-    print(" ".join(models))
-"""
+    return list(models)
+
 
 LOAD_ON_JAX = """
     import json
@@ -124,9 +119,9 @@ LOAD_ON_JAX = """
 """
 
 
-@pytest.mark.once  # two fresh processes, each on the backend it names: once per make test is enough
+@pytest.mark.tensorflow_only  # saved here with the package (TensorFlow only), loaded in a fresh JAX process
 def test_models_saved_with_the_package_on_tensorflow_load_into_the_ports_on_jax(tmp_path):
-    names = _run(SAVE_WITH_THE_PACKAGE, "tensorflow", tmp_path).strip().splitlines()[-1].split()
+    names = _save_with_the_package(tmp_path)
     assert names == ["sequential", "functional"]
     for name in names:  # the package's layers are saved under its module and their bare class names
         used = [(obj["module"], obj["registered_name"])

@@ -218,6 +218,18 @@ def test_bad_input_gets_a_clear_value_error(corpus, tmp_path):
 
 
 @pytest.mark.backend_free
+@pytest.mark.parametrize("bad, message", [(dict(max_len=4), "max_len must be"), (dict(median_len=0), "median"),
+                                          (dict(sigma=-1.0), "sigma"), (dict(dtype="text"), "dtype")])
+def test_bad_arguments_leave_the_old_corpus_in_place(tmp_path, bad, message):
+    write_shards(tmp_path, 20, **SMALL)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    assert MANIFEST in before and len(before) == 3                 # the manifest and two shards
+    with pytest.raises(ValueError, match=message):
+        write_shards(tmp_path, 20, **{**SMALL, **bad})
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.backend_free
 def test_the_tool_writes_a_small_corpus(tmp_path, capsys):
     from tools.write_shards import main
 

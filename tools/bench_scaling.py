@@ -55,7 +55,7 @@ def bucketing(repeats: int, sequences: int) -> dict:
     from utils.builder import any_length
     from utils.registry import MODELS
     from utils.runtime import set_seed
-    from utils.streaming import ShardStream, all_lengths, write_shards
+    from utils.streaming import ShardStream, all_lengths, padded_share, write_shards
 
     recipe = MODELS[BUCKETING_MODEL].training_recipe()
     with tempfile.TemporaryDirectory() as folder:
@@ -67,8 +67,10 @@ def bucketing(repeats: int, sequences: int) -> dict:
             set_seed(0)
             models[name] = any_length(MODELS[BUCKETING_MODEL].build(streams[name]))
             models[name].compile(keras.optimizers.Adam(recipe.learning_rate), "sparse_categorical_crossentropy")
-            batches = [streams[name].batch(i) for i in range(len(streams[name]))]
-            shares[name] = 1 - int(lengths.sum()) / sum(X.shape[0] * X.shape[1] for _, X, _ in batches)
+            stream = streams[name]
+            ids = [stream.batch(i)[0] for i in range(len(stream))]   # this epoch's batches, as corpus ids
+            shares[name] = padded_share(lengths, ids, pad_to=stream.longest if stream.pad == "longest" else None,
+                                        round_to=stream.round_to)
             models[name].fit(streams[name], epochs=1, shuffle=False, verbose=0)   # compiles every batch shape
         names = list(ROUTES)
         for round_ in range(repeats):
@@ -91,10 +93,14 @@ def length_sweep(lengths: list[int], batch_size: int) -> dict:
     from utils.builder import any_length
     from utils.data import Dataset, SequenceSet
     from utils.registry import MODELS
+    from utils.runtime import set_seed
     from utils.sequence_cost import fit_exponent, step_cost
 
     part = SequenceSet(np.zeros((2, 8, 4), "float32"), np.array([0, 1]), np.full(2, 8))   # 4 features, 2 classes
-    models = {name: any_length(MODELS[name].build(Dataset("sweep", part, part, ("a", "b")))) for name in SWEEP_MODELS}
+    models = {}
+    for name in SWEEP_MODELS:
+        set_seed(0)
+        models[name] = any_length(MODELS[name].build(Dataset("sweep", part, part, ("a", "b"))))
     rows = {name: [] for name in models}
     names = list(models)
     for i, T in enumerate(lengths):

@@ -17,127 +17,27 @@ device, also on a machine with a GPU (``utils.child_process.child_environment`` 
 JAX's CPU collectives (gloo) connect them. If one process fails, the others are stopped (they would wait
 for it forever); if the job outlives ``--timeout``, all are stopped. Either way the error shows the end of the
 failed process's output. Each process's logs and results stay in ``--out`` (default: a temporary folder, deleted).
+
+This is the command line of ``utils.child_process.launch_job``, which a notebook or a test calls directly.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
-import tempfile
-from pathlib import Path
 
-from utils.child_process import Child, WorkerFailed, child_command, child_environment, load_result, wait_for
-
-
-def free_port() -> int:
-    """A TCP port on localhost that nothing listens on now (the operating system picks it).
-
-    Returns:
-        The port number.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("localhost", 0))
-        return probe.getsockname()[1]
-
-
-def job_environment(port: int, processes: int, process_id: int) -> dict[str, str]:
-    """The variables that place one process in the job, as ``keras.distribution.initialize()`` reads them.
-
-    Args:
-        port: the coordinator's port on localhost.
-        processes: the processes in the job.
-        process_id: this process, ``0..processes - 1`` (0 is the coordinator).
-
-    Returns:
-        ``KERAS_DISTRIBUTION_JOB_ADDRESSES``, ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and
-        ``KERAS_DISTRIBUTION_PROCESS_ID``.
-
-    Raises:
-        ValueError: fewer than 1 process, or a process id out of range.
-    """
-    if processes < 1 or not 0 <= process_id < processes:
-        raise ValueError(f"need processes >= 1 and 0 <= process_id < processes, got {processes} and {process_id}")
-    return {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"localhost:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": str(processes),
-            "KERAS_DISTRIBUTION_PROCESS_ID": str(process_id)}
-
-
-class Job:
-    """``processes`` child processes on localhost, started as one job (see the module's docstring).
-
-    Args:
-        function: ``"module:name"`` or a module-level function; each process calls it with ``kwargs``.
-        kwargs: its keyword arguments (JSON-able).
-        processes: how many processes, >= 2.
-        out: a folder for each process's logs and result (``process_0``, ...); None: a temporary one.
-
-    Raises:
-        ValueError: fewer than 2 processes, or a function or arguments a child cannot take.
-    """
-
-    def __init__(self, function, kwargs: dict | None = None, processes: int = 2, out: Path | str | None = None):
-        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
-            raise ValueError(f"a job needs processes >= 2 (one process needs no launcher), got {processes!r}")
-        self._temporary = tempfile.TemporaryDirectory(prefix="course-job-") if out is None else None
-        self.out = Path(out if out is not None else self._temporary.name)
-        self.port = free_port()
-        self.children = []
-        for process_id in range(processes):
-            folder = self.out / f"process_{process_id}"
-            command = child_command([(function, kwargs or {})], folder)
-            env = child_environment(1, "jax", job_environment(self.port, processes, process_id))
-            self.children.append(Child(command, env, folder, f"process {process_id} of {processes}"))
-
-    def results(self, timeout: float = 300.0) -> list[dict]:
-        """Wait for every process and return each one's result, in process order.
-
-        Args:
-            timeout: seconds to wait for the whole job.
-
-        Returns:
-            One result dict per process.
-
-        Raises:
-            ValueError: ``timeout`` is not > 0.
-            WorkerFailed: a process failed (the others were stopped) or the job ran out of time (all stopped).
-        """
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-        try:
-            wait_for(self.children, timeout)
-            return [load_result(child.folder / "call_0") for child in self.children]
-        finally:
-            if self._temporary is not None:
-                self._temporary.cleanup()
-
-
-def launch_job(function, kwargs: dict | None = None, processes: int = 2, timeout: float = 300.0,
-               out: Path | str | None = None) -> list[dict]:
-    """Run ``function(**kwargs)`` in ``processes`` processes on localhost as one job and collect the results.
-
-    Args:
-        function: ``"module:name"`` or a module-level function.
-        kwargs: its keyword arguments (JSON-able).
-        processes: how many processes, >= 2.
-        timeout: seconds for the whole job.
-        out: a folder to keep each process's logs and result in; None: a temporary one, deleted.
-
-    Returns:
-        One result dict per process, in process order.
-
-    Raises:
-        ValueError: bad arguments.
-        WorkerFailed: a process failed or the job ran out of time.
-
-    Example:
-        ::
-
-            first, second = launch_job("utils.distributed:train_steps", {"mode": "job"}, processes=2)
-    """
-    return Job(function, kwargs, processes, out).results(timeout)
+from utils.child_process import WorkerFailed, launch_job
 
 
 def main(argv=None) -> int:
+    """Run the job the command line describes and print each process's result.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0, or 1 after printing the error (bad arguments, a failed process or the timeout).
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("function", help="the function each process runs, as module:name")
     parser.add_argument("kwargs", nargs="?", default="{}", help="its keyword arguments as a JSON object")

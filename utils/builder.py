@@ -417,7 +417,15 @@ def any_length(model):
 
     Returns:
         A ``keras.Model`` sharing ``model``'s layers, with input shape ``(None, None, F)``.
+
+    Raises:
+        ValueError: the model has a ``Flatten`` layer (``pool="flatten"``), whose read-out needs the fixed length.
     """
+    fixed = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Flatten)]
+    if fixed:
+        raise ValueError(f"the model's Flatten layer(s) {fixed} (pool='flatten') read out exactly "
+                         f"{model.input_shape[1]} steps, so the model cannot take other lengths; build it with a "
+                         "pool that reads any length (e.g. pool='average'), or pad every batch to that length")
     inputs = keras.Input((None, model.input_shape[-1]), name=model.inputs[0].name)
     return keras.models.clone_model(model, input_tensors=inputs, clone_function=lambda layer: layer)
 

@@ -4,20 +4,23 @@ Why a fresh process: JAX fixes its device count when it starts (``XLA_FLAGS=--xl
 is read once), and TensorFlow fixes its logical devices when it first lists them. A notebook kernel or a test worker
 has long since started both, so lesson 10c's data-parallel runs happen in child processes, which hand their results
 back through a temporary folder (arrays as ``.npz``, the rest as JSON). Everything is local: no network beyond the
-``localhost`` port of a two-process job (``tools/launch_job.py``, which starts its processes with :class:`Child`).
+``localhost`` port of a multi-process job (:func:`launch_job`; ``python -m tools.launch_job`` on the command line).
 
 The children are CPU demonstrations: they see the CPU only, also on a machine with a GPU (``JAX_PLATFORMS=cpu``;
 TensorFlow's GPUs are hidden before it starts), so that their device counts and weights are the CPU's.
 
-Run in a child: :func:`run_isolated` (or :class:`IsolatedRun`, which does not wait). What the children of lesson 10c
-run is in :mod:`utils.distributed`.
+Run in a child: :func:`run_isolated` (or :class:`IsolatedRun`, which does not wait); in N children as one Keras job:
+:func:`launch_job` (or :class:`Job`). What the children of lesson 10c run is in :mod:`utils.distributed`.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
+import numbers
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import BACKENDS, filter_known_noise
+from .runtime import BACKEND_ENV, BACKENDS, choose_backend, enable_compilation_cache, filter_known_noise
 from .validators import whole_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +86,8 @@ def child_environment(devices: int = 1, backend: str = "jax", extra: dict | None
     Raises:
         ValueError: ``devices`` below 1 or not whole, or an unknown backend.
     """
+    from .training import PROGRESS_ENV  # here, not at the top: utils.training imports pandas and scikit-learn
+
     devices = whole_number("devices", devices)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -92,8 +97,8 @@ def child_environment(devices: int = 1, backend: str = "jax", extra: dict | None
     env["JAX_PLATFORMS"] = "cpu"
     env[LOGICAL_DEVICES_ENV] = str(devices)
     env["KERAS_BACKEND"] = backend
-    env["COURSE_BACKEND"] = backend
-    env["COURSE_PROGRESS"] = "0"
+    env[BACKEND_ENV] = backend   # the child's choose_backend reads it
+    env[PROGRESS_ENV] = "0"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH", "")])])
     env.update({key: str(value) for key, value in (extra or {}).items()})
     return env
@@ -130,10 +135,15 @@ def save_result(result: dict, folder: Path | str) -> None:
         folder: the folder to write into (created).
 
     Raises:
-        ValueError: ``result`` is not a dict, or holds a value that is neither an array nor JSON-able.
+        ValueError: ``result`` is not a dict, has a key that is not a string or holds a ``"."`` (:func:`load_result`
+            reads ``name.N`` as item N of a list), or holds a value that is neither an array nor JSON-able.
     """
     if not isinstance(result, dict):
         raise ValueError(f"a child's function must return a dict, got {type(result).__name__}")
+    bad = [key for key in result if not isinstance(key, str) or "." in key]
+    if bad:
+        raise ValueError(f"a result's keys must be strings without '.' (load_result reads 'name.N' as item N of a "
+                         f"list), got {bad}; rename them, e.g. with '_' in place of '.'")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays, values = {}, {}
@@ -216,8 +226,6 @@ class Child:
     def stop(self) -> None:
         """Stop it (and anything it started), if it still runs."""
         if self.process.poll() is None:
-            import signal
-
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -265,9 +273,75 @@ def wait_for(children: list[Child], timeout: float) -> None:
             child.stop()
 
 
-class IsolatedRun:
+def _check_timeout(timeout) -> float:
+    """``timeout`` as a float; a ValueError unless it is a number of seconds > 0."""
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}; give e.g. timeout=300")
+    return float(timeout)
+
+
+class _ChildGroup:
+    """Children started together, whose results are read once: what :class:`IsolatedRun` and :class:`Job` share.
+
+    Reading the results (``result`` or ``results``) waits for the children, then stops any still running and
+    deletes the temporary folder, whatever happens; so does leaving a ``with`` block, and :meth:`close`. The
+    results are kept, so a second read returns the same ones.
+
+    Args:
+        out: the folder for the children's logs and results; None: a temporary one, deleted at the end.
+        prefix: the temporary folder's name prefix.
+    """
+
+    def __init__(self, out: Path | str | None, prefix: str):
+        self._temporary = tempfile.TemporaryDirectory(prefix=prefix) if out is None else None
+        self.out = Path(out if out is not None else self._temporary.name)
+        self.children: list[Child] = []
+        self._results: list[dict] | None = None
+        self._closed = False
+
+    def _start(self, plans: list[tuple[list[str], dict, Path, str]]) -> None:
+        """Start one child per ``(command, env, folder, label)``; if one cannot start, stop those already started."""
+        try:
+            for command, env, folder, label in plans:
+                self.children.append(Child(command, env, folder, label))
+        except BaseException:
+            self.close()
+            raise
+
+    def _collect(self, timeout: float, folders: list[Path]) -> list[dict]:
+        """Wait for the children, read one result per folder, then :meth:`close`; later calls return the same."""
+        if self._results is not None:
+            return self._results
+        if self._closed:
+            raise ValueError("these children were stopped before they handed back their results (the first error "
+                             "says why, or their with block had ended); start them again")
+        try:
+            wait_for(self.children, _check_timeout(timeout))
+            self._results = [load_result(folder) for folder in folders]
+            return self._results
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop every child that still runs and delete the temporary folder (a folder given as ``out`` stays)."""
+        self._closed = True
+        for child in self.children:
+            child.stop()
+        if self._temporary is not None:
+            self._temporary.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class IsolatedRun(_ChildGroup):
     """Functions running in a fresh child process with logical devices: :func:`run_isolated` without waiting,
-    so that several children can run side by side (the tests start theirs together).
+    so that several children can run side by side (lesson 10c starts its TensorFlow child beside a job).
+
+    Use it in a ``with`` block, or call :meth:`result`: either stops the child and deletes its folder at the end.
 
     Args:
         calls: ``(function, kwargs)`` pairs, run in order in the same child; or one function (no arguments).
@@ -276,7 +350,7 @@ class IsolatedRun:
         backend: the child's Keras backend, ``"jax"`` or ``"tensorflow"``.
 
     Raises:
-        ValueError: bad ``calls``, ``devices`` or ``backend``.
+        ValueError: bad ``calls``, ``devices`` or ``backend`` (found before the child starts).
     """
 
     def __init__(self, calls, devices: int = 2, backend: str = "jax"):
@@ -284,12 +358,14 @@ class IsolatedRun:
         if not self.calls:
             raise ValueError("give at least one (function, kwargs) pair to run")
         env = child_environment(devices, backend)
-        self._folder = tempfile.TemporaryDirectory(prefix="course-child-")
-        self.child = Child(child_command(self.calls, self._folder.name), env, self._folder.name,
-                           f"the child process ({backend}, {devices} devices)")
+        super().__init__(None, "course-child-")
+        command = child_command(self.calls, self.out)
+        self._start([(command, env, self.out, f"the child process ({backend}, {devices} devices)")])
+        self.child = self.children[0]
 
     def result(self, timeout: float = 300.0) -> list[dict]:
-        """Wait for the child and return one result dict per call; the temporary folder is then deleted.
+        """Wait for the child and return one result dict per call; the temporary folder is then deleted. A second
+        call returns the same results.
 
         Args:
             timeout: seconds to wait.
@@ -298,16 +374,11 @@ class IsolatedRun:
             The results, in the order of the calls.
 
         Raises:
-            ValueError: ``timeout`` is not > 0.
+            ValueError: ``timeout`` is not a number > 0 (the child is stopped), or the child was stopped before it
+                handed back its results (an earlier error, or its ``with`` block had ended).
             WorkerFailed: the child failed or ran out of time.
         """
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-        try:
-            wait_for([self.child], timeout)
-            return [load_result(self.child.folder / f"call_{i}") for i in range(len(self.calls))]
-        finally:
-            self._folder.cleanup()
+        return self._collect(timeout, [self.child.folder / f"call_{i}" for i in range(len(self.calls))])
 
 
 def run_isolated(calls, devices: int = 2, backend: str = "jax", timeout: float = 300.0) -> list[dict]:
@@ -327,7 +398,7 @@ def run_isolated(calls, devices: int = 2, backend: str = "jax", timeout: float =
         One result dict per call.
 
     Raises:
-        ValueError: bad ``calls``, ``devices``, ``backend`` or ``timeout``.
+        ValueError: bad ``calls``, ``devices``, ``backend`` or ``timeout`` (found before the child starts).
         WorkerFailed: the child failed or ran out of time; the message ends with its last error lines.
 
     Example:
@@ -335,9 +406,120 @@ def run_isolated(calls, devices: int = 2, backend: str = "jax", timeout: float =
 
             [dp] = run_isolated([("utils.distributed:train_steps", {"mode": "data_parallel"})], devices=2)
     """
-    if not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    return IsolatedRun(calls, devices, backend).result(timeout)
+    timeout = _check_timeout(timeout)
+    with IsolatedRun(calls, devices, backend) as run:
+        return run.result(timeout)
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now (the operating system picks it).
+
+    Returns:
+        The port number.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def job_environment(port: int, processes: int, process_id: int) -> dict[str, str]:
+    """The variables that place one process in the job, as ``keras.distribution.initialize()`` reads them.
+
+    Args:
+        port: the coordinator's port on localhost.
+        processes: the processes in the job.
+        process_id: this process, ``0..processes - 1`` (0 is the coordinator).
+
+    Returns:
+        ``KERAS_DISTRIBUTION_JOB_ADDRESSES``, ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and
+        ``KERAS_DISTRIBUTION_PROCESS_ID``.
+
+    Raises:
+        ValueError: fewer than 1 process, or a process id out of range.
+    """
+    if processes < 1 or not 0 <= process_id < processes:
+        raise ValueError(f"need processes >= 1 and 0 <= process_id < processes, got {processes} and {process_id}")
+    return {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"localhost:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": str(processes),
+            "KERAS_DISTRIBUTION_PROCESS_ID": str(process_id)}
+
+
+class Job(_ChildGroup):
+    """``processes`` child processes on localhost, started as one job: :func:`launch_job` without waiting.
+
+    Use it in a ``with`` block, or call :meth:`results`: either stops the processes and deletes a temporary
+    folder at the end.
+
+    Args:
+        function: ``"module:name"`` or a module-level function; each process calls it with ``kwargs``.
+        kwargs: its keyword arguments (JSON-able).
+        processes: how many processes, >= 2.
+        out: a folder for each process's logs and result (``process_0``, ...); None: a temporary one.
+
+    Raises:
+        ValueError: fewer than 2 processes, or a function or arguments a child cannot take (found before any
+            process starts).
+    """
+
+    def __init__(self, function, kwargs: dict | None = None, processes: int = 2, out: Path | str | None = None):
+        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
+            raise ValueError(f"a job needs processes >= 2 (one process needs no launcher), got {processes!r}")
+        super().__init__(out, "course-job-")
+        self.port = free_port()
+        folders = [self.out / f"process_{process_id}" for process_id in range(processes)]
+        self._start([(child_command([(function, kwargs or {})], folder),
+                      child_environment(1, "jax", job_environment(self.port, processes, process_id)), folder,
+                      f"process {process_id} of {processes}") for process_id, folder in enumerate(folders)])
+
+    def results(self, timeout: float = 300.0) -> list[dict]:
+        """Wait for every process and return each one's result, in process order. A second call returns the same
+        results.
+
+        Args:
+            timeout: seconds to wait for the whole job.
+
+        Returns:
+            One result dict per process.
+
+        Raises:
+            ValueError: ``timeout`` is not a number > 0 (the processes are stopped), or the job was stopped before
+                it handed back its results (an earlier error, or its ``with`` block had ended).
+            WorkerFailed: a process failed (the others were stopped) or the job ran out of time (all stopped).
+        """
+        return self._collect(timeout, [child.folder / "call_0" for child in self.children])
+
+
+def launch_job(function, kwargs: dict | None = None, processes: int = 2, timeout: float = 300.0,
+               out: Path | str | None = None) -> list[dict]:
+    """Run ``function(**kwargs)`` in ``processes`` processes on localhost as one Keras job; collect the results.
+
+    Each process learns its place in the job from three environment variables (:func:`job_environment`), which
+    ``keras.distribution.initialize()`` reads: ``KERAS_DISTRIBUTION_JOB_ADDRESSES=localhost:PORT`` (the
+    coordinator, process 0, on a :func:`free_port`), ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and
+    ``KERAS_DISTRIBUTION_PROCESS_ID``. Every process gets one CPU device (:func:`child_environment`). If one process
+    fails, the others are stopped (they would wait for it forever); if the job outlives ``timeout``, all are.
+
+    Args:
+        function: ``"module:name"`` or a module-level function.
+        kwargs: its keyword arguments (JSON-able).
+        processes: how many processes, >= 2.
+        timeout: seconds for the whole job.
+        out: a folder to keep each process's logs and result in; None: a temporary one, deleted.
+
+    Returns:
+        One result dict per process, in process order.
+
+    Raises:
+        ValueError: bad arguments (found before any process starts).
+        WorkerFailed: a process failed or the job ran out of time; the message ends with its last error lines.
+
+    Example:
+        ::
+
+            first, second = launch_job("utils.distributed:train_steps", {"mode": "job"}, processes=2)
+    """
+    timeout = _check_timeout(timeout)
+    with Job(function, kwargs, processes, out) as job:
+        return job.results(timeout)
 
 
 def _tensorflow_cpus(devices: int) -> None:
@@ -357,11 +539,11 @@ def _child_main(argv=None) -> int:
     parser.add_argument("--calls", required=True, help='JSON list of ["module:function", {kwargs}] pairs')
     parser.add_argument("--out", required=True, help="folder for the results (call_0, call_1, ...)")
     args = parser.parse_args(argv)
-    devices = int(os.environ.get(LOGICAL_DEVICES_ENV, "1"))
-    if os.environ.get("KERAS_BACKEND") == "tensorflow":
-        _tensorflow_cpus(devices)
-    from .runtime import enable_compilation_cache
-
+    # first, before anything imports Keras, JAX or TensorFlow: checks the backend and, in fast mode, sets the
+    # compiler's settings (runtime.fast_compilation) as in the parent
+    backend = choose_backend(os.environ[BACKEND_ENV])
+    if backend == "tensorflow":
+        _tensorflow_cpus(int(os.environ.get(LOGICAL_DEVICES_ENV, "1")))
     enable_compilation_cache()
     for i, (path, kwargs) in enumerate(json.loads(args.calls)):
         save_result(_import_function(path)(**kwargs), Path(args.out) / f"call_{i}")

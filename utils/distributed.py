@@ -1,11 +1,11 @@
 """What lesson 10c's child processes train: a few steps or a whole multi-seed training of a registry model on
 JapaneseVowels, on one device or data-parallel, and the comparisons of their results.
 
-The children themselves are started by :mod:`utils.child_process` (one process with N logical devices) and
-``tools/launch_job.py`` (N processes as one job). Run there: :func:`train_steps` (a few steps on one device, under
-``DataParallel``, ``MirroredStrategy`` or in a multi-process job) and :func:`seed_runs` (a whole training per seed,
-with or without ``DataParallel``, turned back into a :class:`~utils.training.SeedComparison` by
-:func:`comparison_from_result`).
+The children themselves are started by :mod:`utils.child_process`: :func:`~utils.child_process.run_isolated` (one
+process with N logical devices) and :func:`~utils.child_process.launch_job` (N processes as one job). Run there:
+:func:`train_steps` (a few steps on one device, under ``DataParallel``, ``MirroredStrategy`` or in a multi-process
+job) and :func:`seed_runs` (a whole training per seed, with or without ``DataParallel``, turned back into a
+:class:`~utils.training.SeedComparison` by :func:`comparison_from_result`).
 """
 from __future__ import annotations
 
@@ -100,7 +100,9 @@ def train_steps(mode: str = "single", steps: int = 4, batch_size: int = 64, seed
         ``process_id``.
 
     Raises:
-        ValueError: an unknown mode, more steps than the training split holds, or sizes that do not split evenly.
+        ValueError: an unknown mode, a mode of the other backend (``"data_parallel"`` and ``"job"`` need JAX,
+            ``"mirrored"`` TensorFlow; raised before any training), more steps than the training split holds,
+            or sizes that do not split evenly.
     """
     import keras
 
@@ -117,6 +119,7 @@ def train_steps(mode: str = "single", steps: int = 4, batch_size: int = 64, seed
     if n > len(jv.train):
         raise ValueError(f"{steps} steps of {batch_size} need {n} sequences; the training split holds {len(jv.train)}")
     distribution = make_distribution(mode)
+    devices = 1 if distribution is None else replica_count(distribution)   # a backend mismatch fails here, not after
     processes, process_id = _job_position(distribution)
     rows = process_rows(n, batch_size, process_id, processes)
     scope = distribution.scope() if distribution is not None else contextlib.nullcontext()
@@ -132,8 +135,7 @@ def train_steps(mode: str = "single", steps: int = 4, batch_size: int = 64, seed
                 verbose=0)
         seconds = time.perf_counter() - start
     return {"weights": [_local_copy(w) for w in net.weights], "initial": initial, "seconds": seconds,
-            "devices": 1 if distribution is None else replica_count(distribution), "processes": processes,
-            "process_id": process_id}
+            "devices": devices, "processes": processes, "process_id": process_id}
 
 
 def _job_position(distribution) -> tuple[int, int]:
@@ -179,10 +181,11 @@ def seed_runs(distributed: bool = False, seeds=(0, 1), model: str = DEFAULT_MODE
     distribution = None
     if distributed:
         distribution = make_distribution("data_parallel" if keras.backend.backend() == "jax" else "mirrored")
+    devices = 1 if distribution is None else replica_count(distribution)   # a backend mismatch fails before training
     runs = MODELS[model].train(load_japanese_vowels(), list(seeds), distribution=distribution)
     return {"seeds": runs.seeds, "y_pred": np.stack([r.y_pred for r in runs.runs]),
             "train_accuracy": [r.train_accuracy for r in runs.runs], "seconds": [r.seconds for r in runs.runs],
-            "params": runs.runs[0].n_params, "devices": 1 if distribution is None else replica_count(distribution)}
+            "params": runs.runs[0].n_params, "devices": devices}
 
 
 def comparison_from_result(name: str, result: dict, data):

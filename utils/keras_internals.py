@@ -7,8 +7,6 @@ that every Keras 3 release so far has stored the mask in, and ``tests/test_block
 mask survives either way. The probe re-runs a layer's call in a model, whose arguments Keras keeps on a
 private node; ``tests/test_probe.py`` covers every layer kind it reads. The clinic and lesson 08's self-check
 walk the same private nodes to find the layers and operations that drop a mask (:func:`inbound_nodes`).
-:func:`seed_without_tensorflow` seeds Keras on JAX as ``keras.utils.set_random_seed`` does, without importing
-TensorFlow only to seed it; ``tests/test_runtime.py`` proves both give the same draws.
 """
 from __future__ import annotations
 
@@ -20,35 +18,6 @@ except ImportError:  # pragma: no cover - only on a Keras that moved them
 
     def set_keras_mask(x, mask):
         x._keras_mask = mask
-
-
-def seed_without_tensorflow(seed: int) -> None:
-    """What ``keras.utils.set_random_seed(seed)`` does, except seed TensorFlow: Python's and NumPy's generators,
-    Keras' global seed, and a fresh global ``SeedGenerator`` drawn from it.
-
-    ``keras.utils.set_random_seed`` imports TensorFlow whenever it is installed, to seed it too. A JAX notebook
-    draws nothing from TensorFlow, and the import costs about 5 s at every kernel start. On a Keras that moved
-    the private names this needs, it falls back on ``keras.utils.set_random_seed`` (correct, only slower).
-
-    Args:
-        seed: a non-negative integer.
-    """
-    import random
-
-    import keras
-    import numpy as np
-
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError:  # pragma: no cover - only on a Keras that moved them
-        keras.utils.set_random_seed(seed)
-        return
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)
 
 
 def call_arguments(layer) -> tuple[tuple, dict]:

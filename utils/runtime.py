@@ -183,12 +183,9 @@ def set_seed(seed: int) -> None:
 
     os.environ["PYTHONHASHSEED"] = str(int(seed))
     random.seed(int(seed))
-    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
-        keras.utils.set_random_seed(int(seed))   # seeds TensorFlow too
-    else:   # the same seeds, without importing TensorFlow only to seed it (about 5 s at a kernel's start)
-        from .keras_internals import seed_without_tensorflow
-
-        seed_without_tensorflow(int(seed))
+    # Keras' own function. It imports TensorFlow where it is installed, to seed it too, also on JAX; a
+    # Bidirectional layer imports it there anyway (Keras' serialisation checks for TensorFlow's shapes).
+    keras.utils.set_random_seed(int(seed))
     wanted = gpu_driver_present() if TF_OP_DETERMINISM == "auto" else TF_OP_DETERMINISM
     if keras.backend.backend() == "tensorflow" and wanted:
         import tensorflow as tf
@@ -382,9 +379,8 @@ def setup_notebook(seed: int = 0, backend: str = "auto") -> None:
 
     backend = choose_backend(backend)
     cache = enable_compilation_cache()
-    # TensorFlow is imported on the TensorFlow backend only (a JAX notebook draws nothing from it: see
-    # set_seed), after the filter that drops its known harmless native log lines; a JAX notebook that imports it
-    # later (keras-self-attention's own package does) has the filter in place already
+    # The filter that drops TensorFlow's known harmless native log lines goes first: TensorFlow is imported here on
+    # its backend, and on JAX by set_seed (Keras seeds it too) or later by Keras or keras-self-attention
     _filter_native_stderr_in_kernel()
     if backend == "tensorflow":
         import tensorflow as tf

@@ -57,12 +57,17 @@ def heavy_tailed_lengths(n: int, *, median: float = 40.0, sigma: float = 0.8, mi
         ValueError: ``n`` is negative, ``min_len < 1``, ``max_len < min_len``, or ``median``/``sigma`` not > 0.
     """
     whole_number("n", n, minimum=0)
+    _check_length_shape(median, sigma, min_len, max_len)
+    rng = np.random.default_rng(0) if rng is None else rng
+    return np.clip(np.round(rng.lognormal(np.log(median), sigma, size=n)), min_len, max_len).astype(np.int32)
+
+
+def _check_length_shape(median: float, sigma: float, min_len: int, max_len: int) -> None:
+    """A ValueError unless ``1 <= min_len <= max_len`` are whole numbers and ``median`` and ``sigma`` are > 0."""
     whole_number("min_len", min_len)
     whole_number("max_len", max_len, minimum=min_len)
     if not (median > 0 and sigma > 0):
         raise ValueError(f"median and sigma must be > 0, got {median} and {sigma}")
-    rng = np.random.default_rng(0) if rng is None else rng
-    return np.clip(np.round(rng.lognormal(np.log(median), sigma, size=n)), min_len, max_len).astype(np.int32)
 
 
 def _check_sequences(sequences, labels) -> tuple[list[np.ndarray], np.ndarray]:
@@ -195,7 +200,9 @@ def write_shards(folder, n_sequences: int, *, shard_size: int = 10_000, seed: in
         The manifest (see :func:`write_manifest`).
 
     Raises:
-        ValueError: a count below 1, ``min_len < motif_len``, ``max_len < min_len``, or ``n_classes < 2``.
+        ValueError: a count below 1, ``min_len < motif_len``, ``max_len < min_len``, ``median_len`` or ``sigma``
+            not > 0, ``n_classes < 2``, or a ``dtype`` that is not a float type. Every argument is checked before
+            anything in ``folder`` is deleted.
 
     Example:
         ::
@@ -208,11 +215,18 @@ def write_shards(folder, n_sequences: int, *, shard_size: int = 10_000, seed: in
     whole_number("n_classes", n_classes, minimum=2)
     whole_number("motif_len", motif_len)
     whole_number("min_len", min_len, minimum=motif_len)
+    _check_length_shape(median_len, sigma, min_len, max_len)
+    try:
+        floating = np.issubdtype(np.dtype(dtype), np.floating)
+    except TypeError:
+        floating = False
+    if not floating:
+        raise ValueError(f"dtype must be a float type such as 'float16' or 'float32', got {dtype!r}")
+    motifs = draw_motifs(np.random.default_rng(seed), n_classes, motif_len, n_features)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for old in [*folder.glob(SHARD_PATTERN), folder / MANIFEST]:
         old.unlink(missing_ok=True)
-    motifs = draw_motifs(np.random.default_rng(seed), n_classes, motif_len, n_features)
     for k, first in enumerate(range(0, n_sequences, shard_size)):
         n = min(shard_size, n_sequences - first)
         rng = np.random.default_rng([seed, k])
