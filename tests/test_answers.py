@@ -33,6 +33,7 @@ def test_attention_fit_finds_the_gap_lesson_03_planted():
     assert fit.paired.difference > 0.15
 
 
+@pytest.mark.once   # the verdict's statistics: the backend does not change it
 def test_two_copies_of_one_model_show_no_difference():
     fit = attention_fit(AVERAGE, AVERAGE, TINY, seeds=[0, 1], recipe=TINY_RECIPE)
     assert fit.paired.verdict == "no difference detected"
@@ -41,6 +42,7 @@ def test_two_copies_of_one_model_show_no_difference():
     assert "test-item floor" in fit.evidence() and "not ruled out" in fit.evidence()
 
 
+@pytest.mark.once   # how a model is named, not trained: the backend does not change it
 def test_a_builder_function_a_spec_and_a_registry_entry_train_alike():
     by_spec = attention_fit(AVERAGE, POOLED, TINY, seeds=[0, 1], recipe=TINY_RECIPE)
     from utils.builder import build_classifier
@@ -87,6 +89,7 @@ def test_bad_input_gets_a_clear_value_error(monkeypatch):
         three_answers(MODELS["03 motif average"].build(TINY), TINY, without_attention=AVERAGE)
 
 
+@pytest.mark.once   # how the data is passed, not trained: the backend does not change it
 def test_arrays_work_as_well_as_a_dataset():
     arrays = (TINY.train.X, TINY.train.y, TINY.test.X, keras.utils.to_categorical(TINY.test.y, 3))   # one-hot too
     from_arrays = attention_fit(AVERAGE, POOLED, arrays, seeds=[0, 1], recipe=TINY_RECIPE)

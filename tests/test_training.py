@@ -13,6 +13,7 @@ from utils.training import (
     split_fingerprint,
     summary_table,
     train_and_evaluate,
+    whole_batches,
 )
 
 
@@ -89,6 +90,7 @@ def test_training_is_deterministic_on_cpu(tiny_task):
     assert a.history["loss"] == b.history["loss"]
 
 
+@pytest.mark.once   # the summary table's statistics: the backend does not change it
 def test_run_seeds_summarises_with_an_interval(tiny_task):
     result = run_seeds("avg", lambda d: build_classifier(d, pool="average", units=8), tiny_task,
                        seeds=(0, 1), epochs=1)
@@ -127,6 +129,7 @@ def test_each_seed_in_run_seeds_matches_a_model_trained_alone(tiny_task):
     assert together.runs[0].history["loss"] != together.runs[1].history["loss"]  # the seeds really differ
 
 
+@pytest.mark.once   # which models run_seeds returns: the backend does not change it
 def test_kept_models_are_separate_and_trained(tiny_task):
     result = run_seeds("avg", lambda d: build_classifier(d, pool="average", units=8), tiny_task,
                        seeds=(0, 1), epochs=2, keep_models=True)
@@ -184,6 +187,30 @@ def test_no_fit_in_utils_ever_receives_test_data(tiny_task, monkeypatch):
     test_rows = {row.tobytes() for row in tiny_task.test.X}
     for x in seen:
         assert not any(row.tobytes() in test_rows for row in np.asarray(x))
+
+
+@pytest.mark.once
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_fast_mode_trains_on_whole_batches_and_a_full_run_on_every_sequence(tiny_task, monkeypatch, fast):
+    """Fast mode drops the last, smaller batch of the training split and of the validation cut (one shape less
+    for JAX to compile); a full run trains on every sequence. 96 sequences: 72 to fit and 24 to validate."""
+    import keras
+
+    seen = []
+    original = keras.Model.fit
+
+    def spy(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        seen.append((len(x), None if validation_data is None else len(validation_data[0])))
+        return original(self, x, y, *args, validation_data=validation_data, **kwargs)
+
+    monkeypatch.setenv("COURSE_FAST", fast)
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    run_seeds("x", lambda d: build_classifier(d, pool="average", units=4), tiny_task, seeds=(0, 1), epochs=1,
+              batch_size=16, validation=0.25)
+    expected = (64, 16) if fast == "1" else (72, 24)
+    assert seen[1:] == [expected, expected], seen   # seen[0]: the one-batch warm-up
+    assert whole_batches(tiny_task.train, 200) is tiny_task.train and whole_batches(None, 16) is None
+    assert len(whole_batches(tiny_task.train, 32)) == 96 and len(whole_batches(tiny_task.train, 40)) == 80
 
 
 def test_classification_table_matches_scikit_learn():
@@ -248,6 +275,7 @@ def test_class_weight_and_loss_options_reach_fit():
         one_against_rest(task, 0, [0, 1])
 
 
+@pytest.mark.once   # the per-epoch table's data flow: the backend does not change it
 def test_epoch_accuracies_train_as_run_seeds_does_and_score_every_epoch(tiny_task):
     """The appendix's per-epoch table comes from run_seeds itself: its last epoch is run_seeds' final score."""
     from utils.epochs import epoch_accuracies

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, precision_score, recall_score
 
 from .data import Dataset, split_validation
-from .runtime import set_seed
+from .runtime import is_fast, set_seed
 from .stats import format_interval, seed_interval
 from .validators import check_choice, validate_sequences
 
@@ -409,19 +409,21 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
     loss, targets = _loss_and_targets(data.n_classes, label_smoothing, loss)
     fit_part, validation_part = split_validation(data.train, validation) if validation else (data.train, None)
-    X_fit, y_fit = fit_part.X, targets(fit_part.y)
     labelling = np.ndim(data.train.y) == 2
     if labelling and class_weight is not None:
         raise ValueError("class_weight weighs one label per sequence; per-step labels take no class_weight")
     class_weight = _class_weight(class_weight, fit_part.y, data.n_classes)
+    parts = {"training split": len(fit_part), **({"validation cut": len(validation_part)} if validation else {})}
+    scope = _check_distribution(distribution, batch_size, parts)   # on the data as given
+    if is_fast():   # fast mode: whole batches only (a smaller last batch is a second shape for JAX to compile)
+        fit_part, validation_part = whole_batches(fit_part, batch_size), whole_batches(validation_part, batch_size)
+    X_fit, y_fit = fit_part.X, targets(fit_part.y)
     # per-step labels: each real step weighs 1 and each padded step 0, so padding counts in no loss
     weights = (lambda part: real_steps(part.lengths, part.X.shape[1]).astype("float32")) if labelling else \
         (lambda part: None)
     w_fit = weights(fit_part)
     validation_data = None if validation_part is None else (validation_part.X, targets(validation_part.y)) + (
         (weights(validation_part),) if labelling else ())
-    parts = {"training split": len(fit_part), **({"validation cut": len(validation_part)} if validation else {})}
-    scope = _check_distribution(distribution, batch_size, parts)
     try:
         keras.backend.clear_session(free_memory=False)   # its gc.collect() costs 0.5 s a call and frees nothing kept
     except TypeError:                                    # a Keras without free_memory=
@@ -430,6 +432,25 @@ def _train_seeds(build: Callable, data: Dataset, seeds, epochs: int, batch_size:
         return _train_in_scope(build, data, seeds, epochs, batch_size, learning_rate, keep_models, verbose,
                                jit_compile, name, class_weight, loss, callbacks, X_fit, y_fit, w_fit,
                                validation_data)
+
+
+def whole_batches(part, batch_size: int):
+    """The first sequences of ``part`` that fill whole batches of ``batch_size``; ``part`` itself when it is
+    smaller than one batch or already whole (or None).
+
+    Fast mode trains on these: each new batch shape costs JAX a compilation of the training (or validation) step,
+    and a smaller last batch is one more shape. Fewer sequences, the same code path; a full run trains on all.
+
+    Args:
+        part: a :class:`~utils.data.SequenceSet`, or None.
+        batch_size: the batch size, >= 1.
+
+    Returns:
+        A :class:`~utils.data.SequenceSet` (or None).
+    """
+    if part is None or len(part) <= batch_size or len(part) % batch_size == 0:
+        return part
+    return part.take(np.arange(len(part) // batch_size * batch_size))
 
 
 @contextlib.contextmanager
