@@ -139,8 +139,12 @@ def train_steps(mode: str = "single", steps: int = 4, batch_size: int = 64, seed
 
 
 def _job_position(distribution) -> tuple[int, int]:
-    """(processes in the job, this process's id): (1, 0) outside a multi-process Keras distribution."""
-    if distribution is None or not hasattr(distribution, "num_processes"):
+    """(processes in the job, this process's id): (1, 0) outside a multi-process Keras distribution. JAX's own
+    count, which ``keras.distribution.initialize`` set up (Colab's Keras 3.13 has no ``num_processes`` on a
+    distribution)."""
+    import keras
+
+    if distribution is None or keras.backend.backend() != "jax":
         return 1, 0
     import jax
 
