@@ -211,6 +211,8 @@ def test_fast_mode_trains_on_whole_batches_and_a_full_run_on_every_sequence(tiny
     assert seen[1:] == [expected, expected], seen   # seen[0]: the one-batch warm-up
     assert whole_batches(tiny_task.train, 200) is tiny_task.train and whole_batches(None, 16) is None
     assert len(whole_batches(tiny_task.train, 32)) == 96 and len(whole_batches(tiny_task.train, 40)) == 80
+    with pytest.raises(ValueError, match="batch_size"):
+        whole_batches(tiny_task.train, 0)
 
 
 def test_classification_table_matches_scikit_learn():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import atexit
 import os
 import platform
-import random
 import re
 import shutil
 import sys
@@ -182,9 +181,8 @@ def set_seed(seed: int) -> None:
     import keras
 
     os.environ["PYTHONHASHSEED"] = str(int(seed))
-    random.seed(int(seed))
-    # Keras' own function. It imports TensorFlow where it is installed, to seed it too, also on JAX; a
-    # Bidirectional layer imports it there anyway (Keras' serialisation checks for TensorFlow's shapes).
+    # Keras' own function seeds Python, NumPy and Keras. It imports TensorFlow where it is installed, to seed it
+    # too, also on JAX; a Bidirectional layer imports it there anyway (Keras' serialisation checks for its shapes).
     keras.utils.set_random_seed(int(seed))
     wanted = gpu_driver_present() if TF_OP_DETERMINISM == "auto" else TF_OP_DETERMINISM
     if keras.backend.backend() == "tensorflow" and wanted:

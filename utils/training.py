@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, classification_report, precision_sco
 from .data import Dataset, split_validation
 from .runtime import is_fast, set_seed
 from .stats import format_interval, seed_interval
-from .validators import check_choice, validate_sequences
+from .validators import check_choice, validate_sequences, whole_number
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict[str, float]:
@@ -447,7 +447,11 @@ def whole_batches(part, batch_size: int):
 
     Returns:
         A :class:`~utils.data.SequenceSet` (or None).
+
+    Raises:
+        ValueError: ``batch_size`` is not a whole number >= 1.
     """
+    batch_size = whole_number("batch_size", batch_size)
     if part is None or len(part) <= batch_size or len(part) % batch_size == 0:
         return part
     return part.take(np.arange(len(part) // batch_size * batch_size))
