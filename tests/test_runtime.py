@@ -168,15 +168,43 @@ def test_jit_compile_keeps_the_returned_models_cudnn_eligible(tiny_task):
 
 def test_fast_mode_on_jax_turns_off_most_xla_optimisations_and_full_mode_does_not():
     """Checked in a fresh interpreter, where JAX reads the setting when it is imported."""
+    from utils.runtime import FAST_XLA_FLAGS, _xla_knows
+
+    wanted = [flag for flag, *lowest in FAST_XLA_FLAGS if _xla_knows(*lowest)]
     code = ("import os; from utils.runtime import choose_backend; "
-            "choose_backend('jax'); import jax; print(bool(jax.config.read('jax_disable_most_optimizations')), "
-            "'--xla_backend_optimization_level=0' in os.environ.get('XLA_FLAGS', ''))")
+            "choose_backend('jax'); import jax, jax.numpy as jnp; jnp.ones(2).sum().block_until_ready(); "
+            "print(bool(jax.config.read('jax_disable_most_optimizations')), "
+            f"all(f in os.environ.get('XLA_FLAGS', '').split() for f in {wanted!r}))")
     for fast, expected in (("1", "True True"), ("0", "False False")):
         env = {k: v for k, v in os.environ.items() if k not in ("JAX_DISABLE_MOST_OPTIMIZATIONS", "XLA_FLAGS")}
         env["COURSE_FAST"] = fast
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, cwd=ROOT,
                              text=True, check=True).stdout.strip().splitlines()[-1]
         assert out == expected, (fast, out)
+
+
+@pytest.mark.backend_free
+@pytest.mark.parametrize("installed, knows", [({"jaxlib": "0.5.1", "tensorflow": "2.21.0"}, False),
+                                              ({"jaxlib": "0.7.2", "tensorflow": "2.19.0"}, False),
+                                              ({"jaxlib": "0.7.2", "tensorflow": "2.20.0"}, True),
+                                              ({"jaxlib": "0.10.2"}, True), ({"tensorflow": "2.21.0"}, True)])
+def test_fast_mode_leaves_out_a_flag_an_installed_xla_does_not_know(monkeypatch, installed, knows):
+    """jaxlib 0.5.1's and TensorFlow 2.19's XLA stop the process on an unknown flag in XLA_FLAGS (tried)."""
+    import importlib.metadata
+
+    from utils.runtime import FAST_XLA_FLAGS, fast_compilation
+
+    def version(package):
+        if package not in installed:
+            raise importlib.metadata.PackageNotFoundError(package)
+        return installed[package]
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+    fast_compilation()
+    flags = os.environ["XLA_FLAGS"].split()
+    assert flags[:2] == ["--xla_cpu_multi_thread_eigen=false", FAST_XLA_FLAGS[0][0]]
+    assert ("--xla_cpu_use_fusion_emitters=false" in flags) == knows, flags
 
 
 @pytest.mark.backend_free
