@@ -27,6 +27,16 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 enable_compilation_cache()
 
 
+@pytest.fixture(autouse=True)
+def _seed_zero():
+    """Every test starts from seed 0 (Python, NumPy, Keras). Unseeded, a model's initial weights would depend on the
+    tests that ran before it in the same worker, and which those are changes with the machine's timing (pytest-xdist
+    hands a file to whichever worker is free)."""
+    from utils.runtime import set_seed
+
+    set_seed(0)
+
+
 @pytest.fixture(scope="module")
 def solutions(request):
     """The solutions file of the lesson a test module is named after (test_lessonNN_exercises.py)."""
