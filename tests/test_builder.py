@@ -42,10 +42,17 @@ def test_every_registry_model_has_a_fingerprint(recorded):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_registry_model_matches_its_fingerprint(recorded, name):
     """Same seed, same fixed input: the same parameter count, weight shapes, weight sums and outputs as recorded.
-    The builder may change how it builds; the models it builds stay the same."""
+    The builder may change how it builds; the models it builds stay the same. The sums and outputs are compared on
+    the Keras release they were recorded on (``make test``'s); on another (``make test-oldest``'s) only the count
+    and shapes, because Keras releases have changed how some layers draw their initial weights."""
+    from packaging.version import Version
+
     found = fingerprints.fingerprint(MODELS[name])
     assert found["params"] == recorded[name]["params"]
     assert [w[0] for w in found["weights"]] == [w[0] for w in recorded[name]["weights"]]
+    if Version(found["keras"]).release[:2] != Version(recorded[name]["keras"]).release[:2]:
+        pytest.skip(f"weights recorded on Keras {recorded[name]['keras']}, this is {found['keras']}: count and "
+                    "shapes checked")
     np.testing.assert_allclose([w[1:] for w in found["weights"]], [w[1:] for w in recorded[name]["weights"]],
                                rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(found["outputs"], recorded[name]["outputs"], rtol=0, atol=2e-5)

@@ -38,7 +38,10 @@ def fixed_input(spec) -> tuple[SimpleNamespace, np.ndarray]:
 
 def fingerprint(entry) -> dict:
     """``entry`` (a registry model) built from seed 0 on the fixed input: its parameter count, each weight's shape,
-    sum and sum of squares, and its outputs on the fixed input (rounded to 6 decimals)."""
+    sum and sum of squares, its outputs on the fixed input (rounded to 6 decimals), and the Keras version (a model
+    with MultiHeadAttention draws other initial weights on Keras 3.12 than on 3.15)."""
+    import keras
+
     from utils.runtime import set_seed
 
     data, X = fixed_input(entry.spec)
@@ -47,7 +50,8 @@ def fingerprint(entry) -> dict:
     weights = [[list(w.shape), float(np.sum(w, dtype=np.float64)), float(np.sum(np.square(w, dtype=np.float64)))]
                for w in model.get_weights()]
     outputs = np.asarray(model(X, training=False), dtype=np.float64)
-    return {"params": int(model.count_params()), "weights": weights, "outputs": np.round(outputs, 6).tolist()}
+    return {"params": int(model.count_params()), "weights": weights, "outputs": np.round(outputs, 6).tolist(),
+            "keras": keras.version()}
 
 
 def main(argv=None) -> int:
