@@ -90,16 +90,12 @@ FAST_XLA_FLAGS = (("--xla_backend_optimization_level=0", None, None),
 
 def _xla_knows(lowest_jaxlib: str | None, lowest_tensorflow: str | None) -> bool:
     """True when the installed jaxlib and TensorFlow (each, if installed) are at least these versions."""
-    from importlib.metadata import PackageNotFoundError, version
-
     from packaging.version import Version
 
     for package, lowest in (("jaxlib", lowest_jaxlib), ("tensorflow", lowest_tensorflow)):
-        try:
-            if lowest is not None and Version(version(package)) < Version(lowest):
-                return False
-        except PackageNotFoundError:
-            continue
+        installed = _version(package)
+        if lowest is not None and installed != "not installed" and Version(installed) < Version(lowest):
+            return False
     return True
 
 
